@@ -1,0 +1,54 @@
+"""Builds the running system from settings: pick each implementation once."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.pipeline import Pipeline, _utcnow
+from bot.settings import Settings
+from bot.state import SharedState, make_state
+from bot.storage.db import Database
+from bot.storage.migrate import upgrade
+from nlu.intents import IntentClassifier
+from resources_kb.service import KnowledgeBase
+
+__all__ = ["Runtime", "build_runtime"]
+
+log = logging.getLogger("harborline.runtime")
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    db: Database
+    state: SharedState
+    kb: KnowledgeBase
+    pipeline: Pipeline
+
+    async def close(self) -> None:
+        await self.state.close()
+        await self.db.close()
+
+
+async def build_runtime(
+    settings: Settings,
+    *,
+    migrate: bool = True,
+    clock: Callable[[], datetime] = _utcnow,
+    kb: KnowledgeBase | None = None,
+    intents: IntentClassifier | None = None,
+) -> Runtime:
+    url = settings.effective_database_url
+    if migrate:
+        await upgrade(url)
+    db = Database(url)
+    state = make_state(settings.redis_url)
+    kb = kb or KnowledgeBase.from_files()
+    if intents is None:
+        intents = IntentClassifier.load_or_train(settings.var_dir / "models")
+    log.info("runtime ready: %d articles, intents=%s", len(kb), intents and intents.version)
+    pipeline = Pipeline(settings, db, state, kb, intents, clock)
+    return Runtime(settings, db, state, kb, pipeline)

@@ -1,0 +1,103 @@
+"""All runtime settings, read once from the environment (and an optional .env).
+
+One place for every knob. Names are part of the public contract (documented
+in README.md): keep them stable.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from functools import lru_cache
+from pathlib import Path
+
+from cryptography.fernet import Fernet
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings", "get_settings"]
+
+DEFAULT_VAR_DIR = Path("var")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    # Storage. SQLAlchemy async URLs: sqlite+aiosqlite:///path or postgresql+asyncpg://...
+    database_url: str = Field(default="", alias="DATABASE_URL")
+    redis_url: str = Field(default="", alias="REDIS_URL")
+    var_dir: Path = Field(default=DEFAULT_VAR_DIR, alias="HARBORLINE_VAR_DIR")
+
+    # Secrets. ENCRYPTION_KEYS is a comma-separated list of Fernet keys; the first
+    # encrypts, all decrypt, so keys can be rotated. Generated into var/ when unset.
+    encryption_keys: str = Field(default="", alias="ENCRYPTION_KEYS")
+    address_hash_key: str = Field(default="", alias="ADDRESS_HASH_KEY")
+
+    # Privacy.
+    retention_days: int = Field(default=30, alias="RETENTION_DAYS", ge=1, le=3650)
+
+    # Conversation limits.
+    max_message_chars: int = Field(default=4000, alias="MAX_MESSAGE_CHARS", ge=100)
+    rate_limit_per_minute: int = Field(default=20, alias="RATE_LIMIT_PER_MINUTE", ge=1)
+    default_country: str = Field(default="US", alias="DEFAULT_COUNTRY")
+
+    # Web.
+    host: str = Field(default="127.0.0.1", alias="HOST")
+    port: int = Field(default=8080, alias="PORT")
+    quick_exit_url: str = Field(
+        default="https://www.google.com/search?q=weather", alias="QUICK_EXIT_URL"
+    )
+    log_level: str = Field(default="INFO", alias="LOG_LEVEL")
+
+    # Knowledge base.
+    kb_content_dir: Path | None = Field(default=None, alias="KB_CONTENT_DIR")
+
+    @field_validator("default_country")
+    @classmethod
+    def _upper(cls, value: str) -> str:
+        return value.strip().upper() or "US"
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.var_dir / 'harborline.db').as_posix()}"
+
+    @property
+    def fernet_keys(self) -> list[str]:
+        return [k.strip() for k in self.encryption_keys.split(",") if k.strip()]
+
+    def with_generated_secrets(self) -> Settings:
+        """Fill missing secrets from var/secrets.json, creating it on first run.
+
+        This keeps `make run` free of set-up on one machine. Deployments beyond
+        one machine must set ENCRYPTION_KEYS and ADDRESS_HASH_KEY themselves, so
+        every worker shares them.
+        """
+        if self.fernet_keys and self.address_hash_key:
+            return self
+        path = self.var_dir / "secrets.json"
+        stored: dict[str, str] = {}
+        if path.exists():
+            stored = json.loads(path.read_text())
+        else:
+            self.var_dir.mkdir(parents=True, exist_ok=True)
+            stored = {
+                "encryption_keys": Fernet.generate_key().decode(),
+                "address_hash_key": secrets.token_urlsafe(32),
+            }
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                json.dump(stored, handle)
+        return self.model_copy(
+            update={
+                "encryption_keys": self.encryption_keys or stored["encryption_keys"],
+                "address_hash_key": self.address_hash_key or stored["address_hash_key"],
+            }
+        )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings().with_generated_secrets()

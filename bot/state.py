@@ -1,0 +1,110 @@
+"""Short-lived shared state: per-conversation locks and per-contact rate limits.
+
+In-process by default; Redis when REDIS_URL is set, so several worker
+processes never work on the same conversation at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections import defaultdict, deque
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Protocol
+
+from redis.asyncio import Redis
+
+__all__ = ["LocalState", "RedisState", "SharedState", "make_state"]
+
+LOCK_TTL_SECONDS = 30.0
+
+
+class SharedState(Protocol):
+    def lock(self, key: str) -> AbstractAsyncContextManager[None]: ...
+
+    async def allow(self, key: str, limit: int, window_seconds: float = 60.0) -> bool: ...
+
+    async def ping(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+class LocalState:
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._waiters: dict[str, int] = defaultdict(int)
+        self._hits: dict[str, deque[float]] = defaultdict(deque)
+        self._clock = clock
+
+    @asynccontextmanager
+    async def lock(self, key: str) -> AsyncIterator[None]:
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        self._waiters[key] += 1
+        try:
+            async with lock:
+                yield
+        finally:
+            self._waiters[key] -= 1
+            if self._waiters[key] == 0:  # Nobody else wants it: forget it, no leak.
+                del self._waiters[key]
+                self._locks.pop(key, None)
+
+    async def allow(self, key: str, limit: int, window_seconds: float = 60.0) -> bool:
+        now = self._clock()
+        hits = self._hits[key]
+        while hits and hits[0] <= now - window_seconds:
+            hits.popleft()
+        if len(hits) >= limit:
+            return False
+        hits.append(now)
+        return True
+
+    async def ping(self) -> None:
+        return None
+
+    async def close(self) -> None:
+        return None
+
+
+class RedisState:
+    def __init__(self, url: str, prefix: str = "harborline") -> None:
+        self.redis: Redis = Redis.from_url(url)
+        self.prefix = prefix
+
+    @asynccontextmanager
+    async def lock(self, key: str) -> AsyncIterator[None]:
+        lock = self.redis.lock(
+            f"{self.prefix}:lock:{key}",
+            timeout=LOCK_TTL_SECONDS,
+            blocking_timeout=LOCK_TTL_SECONDS,
+            sleep=0.005,
+        )
+        acquired = await lock.acquire(token=uuid.uuid4().hex.encode())
+        if not acquired:
+            raise TimeoutError("conversation lock not acquired")
+        try:
+            yield
+        finally:
+            await lock.release()
+
+    async def allow(self, key: str, limit: int, window_seconds: float = 60.0) -> bool:
+        # Fixed window counter: one INCR per message, expiring with the window.
+        window = int(time.time() // window_seconds)
+        name = f"{self.prefix}:rate:{key}:{window}"
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.incr(name)
+            pipe.expire(name, int(window_seconds) + 1)
+            count, _ = await pipe.execute()
+        return int(count) <= limit
+
+    async def ping(self) -> None:
+        await self.redis.ping()
+
+    async def close(self) -> None:
+        await self.redis.aclose()
+
+
+def make_state(redis_url: str) -> SharedState:
+    return RedisState(redis_url) if redis_url else LocalState()

@@ -1,0 +1,177 @@
+"""The HTTP face: web chat, health checks. Channels translate; the pipeline decides."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from pydantic import BaseModel, Field, field_validator
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from bot.maintenance import run_maintenance
+from bot.pipeline import TurnResult
+from bot.runtime import Runtime, build_runtime
+from bot.settings import Settings
+from bot.types import InboundMessage
+
+__all__ = ["create_app"]
+
+log = logging.getLogger("harborline.web")
+HERE = Path(__file__).resolve().parent
+MAX_BODY_BYTES = 64 * 1024
+_TOKEN = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+class ChatFrame(BaseModel):
+    """One message from the web chat page."""
+
+    session: str = Field(min_length=16, max_length=128, description="Random per-tab token")
+    id: str = Field(min_length=1, max_length=64, description="Client message id, for retries")
+    text: str = Field(max_length=20_000)
+    locale: str | None = Field(default=None, pattern="^(en|es)$")
+
+    @field_validator("session", "id")
+    @classmethod
+    def _token(cls, value: str) -> str:
+        if not _TOKEN.match(value):
+            raise ValueError("letters, digits, - and _ only")
+        return value
+
+
+class ChoiceOut(BaseModel):
+    label: str
+    value: str
+
+
+class ReplyOut(BaseModel):
+    text: str
+    choices: list[ChoiceOut] = []
+
+
+class ChatResponse(BaseModel):
+    replies: list[ReplyOut]
+    locale: str
+    status: str
+    exit: bool = False
+
+
+class BodySizeLimit:
+    """Refuse oversized bodies before reading them (413), whatever the route."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            length = dict(scope.get("headers") or []).get(b"content-length")
+            if length is not None and (not length.isdigit() or int(length) > self.limit):
+                response = JSONResponse({"error": "body too large"}, status_code=413)
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = runtime is None
+        app.state.runtime = runtime or await build_runtime(settings)
+        maintenance = asyncio.create_task(run_maintenance(app.state.runtime.pipeline))
+        try:
+            yield
+        finally:
+            maintenance.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await maintenance
+            if owned:
+                await app.state.runtime.close()
+
+    app = FastAPI(title="Harborline", version="0.1.0", lifespan=lifespan)
+    app.add_middleware(BodySizeLimit, limit=MAX_BODY_BYTES)
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    templates = Jinja2Templates(directory=HERE / "templates")
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        fields = [".".join(str(p) for p in e.get("loc", ())) for e in exc.errors()]
+        return JSONResponse({"error": "invalid request", "fields": fields}, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return JSONResponse({"error": exc.detail}, status_code=exc.status_code)
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    async def chat_page(request: Request) -> HTMLResponse:
+        return templates.TemplateResponse(
+            request, "chat.html", {"quick_exit_url": settings.quick_exit_url}
+        )
+
+    @app.post("/api/chat", response_model=ChatResponse, responses={429: {}, 503: {}})
+    async def chat_message(frame: ChatFrame, request: Request) -> JSONResponse:
+        runtime_: Runtime = request.app.state.runtime
+        message = InboundMessage(
+            channel="web",
+            address=frame.session,
+            text=frame.text,
+            provider_id=f"{frame.session}:{frame.id}",
+            received_at=datetime.now(UTC),
+            locale_hint=frame.locale,
+        )
+        result = await runtime_.pipeline.handle(message)
+        return JSONResponse(_chat_body(result), status_code=_STATUS.get(result.status, 200))
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", responses={503: {}})
+    async def readyz(request: Request) -> JSONResponse:
+        runtime_: Runtime = request.app.state.runtime
+        checks: dict[str, str] = {}
+        try:
+            await runtime_.db.ping()
+            checks["database"] = "ok"
+        except (SQLAlchemyError, OSError):
+            checks["database"] = "unreachable"
+        if settings.redis_url:
+            try:
+                await runtime_.state.ping()
+                checks["redis"] = "ok"
+            except Exception:
+                checks["redis"] = "unreachable"
+        ready = all(v == "ok" for v in checks.values())
+        return JSONResponse(
+            {"status": "ready" if ready else "not ready", "checks": checks},
+            status_code=200 if ready else 503,
+        )
+
+    return app
+
+
+_STATUS = {"rate_limited": 429, "unavailable": 503, "degraded": 503}
+
+
+def _chat_body(result: TurnResult) -> dict[str, object]:
+    return {
+        "replies": [
+            {"text": r.text, "choices": [{"label": c.label, "value": c.value} for c in r.choices]}
+            for r in result.replies
+        ],
+        "locale": result.locale,
+        "status": result.status,
+        "exit": any(e.type == "session.exit" for e in result.events),
+    }

@@ -1,0 +1,94 @@
+"""Ranked retrieval over published articles: BM25 on words plus character
+n-gram similarity to titles and example questions (robust to misspellings).
+
+Built once from a list of articles; queries are pure CPU work on sparse
+matrices, so a query over thousands of articles stays in milliseconds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import sparse
+from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
+
+from dialogs.normalize import fold
+from resources_kb.content import Article
+
+__all__ = ["Hit", "SearchIndex"]
+
+# Words that carry no meaning for matching, in both languages.
+_STOP = frozenset(
+    """a an the i me my you your is are am be to of in on for and or do does can
+    could what how where who when with it this that there get have has need want
+    el la los las un una yo me mi mis tu tus es son soy ser de del en por para y o
+    que como donde quien cuando con lo esto eso hay tengo tiene necesito quiero puedo
+    se le les al su sus""".split()
+)
+
+
+def _tokens(text: str) -> list[str]:
+    # Crude stemming (first 6 letters) merges "visas"/"visa", "trabajo"/"trabajar".
+    return [w[:6] for w in fold(text).split() if w not in _STOP and len(w) > 1]
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    article: Article
+    score: float
+
+
+class SearchIndex:
+    def __init__(self, articles: Sequence[Article], k1: float = 1.4, b: float = 0.6) -> None:
+        self.articles = list(articles)
+        docs = [self._document(a) for a in self.articles]
+        self._words = CountVectorizer(tokenizer=_tokens, lowercase=False, token_pattern=None)
+        tf = self._words.fit_transform(docs).tocsr().astype(np.float64)
+        self._bm25 = _bm25_weights(tf, k1, b)
+        # Paraphrases: one row per title/question, mapped back to its article.
+        phrases, owners = [], []
+        for i, article in enumerate(self.articles):
+            for phrase in (article.title, *article.example_questions):
+                phrases.append(fold(phrase))
+                owners.append(i)
+        self._chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True)
+        self._phrase_matrix = self._chars.fit_transform(phrases or [""])
+        self._owners = np.array(owners, dtype=np.int64)
+
+    @staticmethod
+    def _document(article: Article) -> str:
+        # Titles and example questions are the best evidence: count them twice.
+        strong = " ".join((article.title, *article.example_questions))
+        return " ".join((strong, strong, article.short_answer, " ".join(article.topics)))
+
+    def search(self, query: str, limit: int = 3) -> list[Hit]:
+        if not self.articles or not fold(query):
+            return []
+        scores = self._blend(query)
+        order = np.argsort(-scores)[:limit]
+        return [Hit(self.articles[i], float(scores[i])) for i in order if scores[i] > 0]
+
+    def _blend(self, query: str) -> np.ndarray:
+        q = self._words.transform([" ".join(_tokens(query))])
+        bm25 = np.asarray((self._bm25 @ q.T).todense()).ravel()
+        if bm25.max() > 0:
+            # Squash to 0..1 so it blends with cosine similarity.
+            bm25 = bm25 / (bm25 + 6.0)
+        sims = (self._phrase_matrix @ self._chars.transform([fold(query)]).T).toarray().ravel()
+        best = np.zeros(len(self.articles))
+        np.maximum.at(best, self._owners, sims)
+        return np.asarray(0.5 * bm25 + 0.5 * best)
+
+
+def _bm25_weights(tf: sparse.csr_matrix, k1: float, b: float) -> sparse.csr_matrix:
+    n_docs = tf.shape[0]
+    lengths = np.asarray(tf.sum(axis=1)).ravel()
+    avg = lengths.mean() if n_docs else 1.0
+    df = np.bincount(tf.indices, minlength=tf.shape[1])
+    idf = np.log(1 + (n_docs - df + 0.5) / (df + 0.5))
+    rows = np.repeat(np.arange(n_docs), np.diff(tf.indptr))
+    norm = k1 * (1 - b + b * lengths[rows] / (avg or 1.0))
+    data = tf.data * (k1 + 1) / (tf.data + norm) * idf[tf.indices]
+    return sparse.csr_matrix((data, tf.indices, tf.indptr), shape=tf.shape)

@@ -1,0 +1,234 @@
+"""`make bench`: measure the targets in the issues and write docs/benchmarks.md.
+
+Every figure is written with the command that made it and the machine it ran on.
+Loads are bounded in count and time and go to 127.0.0.1 only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import platform
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import psutil
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bot.runtime import build_runtime  # noqa: E402
+from bot.settings import Settings  # noqa: E402
+from bot.types import InboundMessage  # noqa: E402
+
+MESSAGES = [
+    "hi",
+    "yes",
+    "what is a t visa",
+    "can my boss keep my passport",
+    "I need a place to sleep tonight",
+    "menu",
+    "how do i find a lawyer",
+    "do i get paid if i have no papers",
+]
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    memory = psutil.virtual_memory().total / 2**30
+    return f"{os.cpu_count()} cores ({cpu}), {memory:.0f} GiB, Python {platform.python_version()}"
+
+
+def settings_for(tmp: str) -> Settings:
+    return Settings(
+        DATABASE_URL=f"sqlite+aiosqlite:///{tmp}/bench.db",
+        HARBORLINE_VAR_DIR=Path(tmp),
+        RATE_LIMIT_PER_MINUTE=1_000_000,
+    ).with_generated_secrets()
+
+
+async def bench_turns(total: int = 3000, contacts: int = 300) -> dict[str, float]:
+    """In-process turns: risk screen + language + intent + dialog + persist (SQLite)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        from nlu.intents import IntentClassifier
+
+        intents = IntentClassifier.load_or_train(ROOT / "var" / "models")
+        runtime = await build_runtime(settings_for(tmp), intents=intents)
+        latencies: list[float] = []
+        started = time.perf_counter()
+        for i in range(total):
+            message = InboundMessage(
+                channel="bench",
+                address=f"c{i % contacts}",
+                text=MESSAGES[(i // contacts) % len(MESSAGES)],
+                provider_id=f"b{i}",
+                received_at=datetime.now(UTC),
+            )
+            t0 = time.perf_counter()
+            await runtime.pipeline.handle(message)
+            latencies.append((time.perf_counter() - t0) * 1000)
+        elapsed = time.perf_counter() - started
+        await runtime.close()
+    return {
+        "turns": total,
+        "per_second": total / elapsed,
+        "p50_ms": percentile(latencies, 50),
+        "p99_ms": percentile(latencies, 99),
+    }
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_server(tmp: str, port: int, extra_env: dict[str, str]) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "HARBORLINE_VAR_DIR": tmp,
+        "RATE_LIMIT_PER_MINUTE": "1000000",
+        "LOG_LEVEL": "WARNING",
+        **extra_env,
+    }
+    harborline = Path(sys.executable).parent / "harborline"
+    return subprocess.Popen(
+        [str(harborline), "run", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def wait_ready(port: int, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError("server did not become ready")
+
+
+async def bench_web(port: int, chats: int = 50, rate: float = 200.0, seconds: float = 10.0) -> dict[str, float]:
+    """Round trips through POST /api/chat from `chats` concurrent chats at `rate` msg/s."""
+    latencies: list[float] = []
+    errors = 0
+    per_chat_interval = chats / rate
+    limits = httpx.Limits(max_connections=chats, max_keepalive_connections=chats)
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", limits=limits, timeout=10) as http:
+
+        async def chat(index: int) -> None:
+            nonlocal errors
+            session = uuid.uuid4().hex
+            await asyncio.sleep(index * per_chat_interval / chats)  # Spread the starts.
+            next_at = time.perf_counter()
+            n = 0
+            end = time.perf_counter() + seconds
+            while time.perf_counter() < end:
+                frame = {"session": session, "id": f"m{n}", "text": MESSAGES[n % len(MESSAGES)]}
+                t0 = time.perf_counter()
+                response = await http.post("/api/chat", json=frame)
+                latencies.append((time.perf_counter() - t0) * 1000)
+                if response.status_code != 200:
+                    errors += 1
+                n += 1
+                next_at += per_chat_interval
+                await asyncio.sleep(max(0.0, next_at - time.perf_counter()))
+
+        started = time.perf_counter()
+        await asyncio.gather(*(chat(i) for i in range(chats)))
+        elapsed = time.perf_counter() - started
+    return {
+        "messages": len(latencies),
+        "achieved_rate": len(latencies) / elapsed,
+        "p50_ms": percentile(latencies, 50),
+        "p99_ms": percentile(latencies, 99),
+        "errors": errors,
+    }
+
+
+def rss_mb(pid: int) -> float:
+    process = psutil.Process(pid)
+    total = process.memory_info().rss
+    for child in process.children(recursive=True):
+        total += child.memory_info().rss
+    return total / 2**20
+
+
+def row(name: str, value: str, target: str, ok: bool) -> str:
+    return f"| {name} | {value} | {target} | {'met' if ok else 'NOT met'} |"
+
+
+def main() -> int:
+    lines: list[str] = []
+    turns = asyncio.run(bench_turns())
+    with tempfile.TemporaryDirectory() as tmp:
+        port = free_port()
+        server = start_server(tmp, port, {})
+        try:
+            wait_ready(port)
+            memory = rss_mb(server.pid)
+            web = asyncio.run(bench_web(port))
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    lines += [
+        "## Foundation: turns, web chat, memory",
+        "",
+        f"Command: `make bench` (`python scripts/bench.py`), {datetime.now(UTC):%Y-%m-%d %H:%M} UTC.",
+        f"Machine: {machine()}.",
+        "",
+        "| measure | result | target | |",
+        "|---|---|---|---|",
+        row("in-process turn p99 (SQLite, risk+intent+dialog+persist)",
+            f"{turns['p99_ms']:.1f} ms (p50 {turns['p50_ms']:.1f} ms)", "<= 20 ms",
+            turns["p99_ms"] <= 20),
+        row("in-process turns per second (one at a time)", f"{turns['per_second']:.0f}",
+            ">= 300", turns["per_second"] >= 300),
+        row("web chat round trip p99, 50 chats at 200 msg/s",
+            f"{web['p99_ms']:.1f} ms (p50 {web['p50_ms']:.1f} ms, {web['achieved_rate']:.0f} msg/s, "
+            f"{web['messages']:.0f} messages, {web['errors']:.0f} errors)",
+            "<= 50 ms", web["p99_ms"] <= 50 and web["errors"] == 0),
+        row("resident memory after start (`harborline run`)", f"{memory:.0f} MB", "<= 200 MB",
+            memory <= 200),
+        "",
+    ]
+    write_section("foundation", lines)
+    print("\n".join(lines))
+    return 0
+
+
+def write_section(name: str, lines: list[str]) -> None:
+    """Replace this benchmark's section in docs/benchmarks.md, keeping the others."""
+    path = ROOT / "docs" / "benchmarks.md"
+    begin, end = f"<!-- bench:{name} -->", f"<!-- /bench:{name} -->"
+    text = path.read_text() if path.exists() else "# Benchmarks\n\nWritten by `make bench`.\n"
+    block = "\n".join([begin, *lines, end])
+    if begin in text:
+        head, rest = text.split(begin, 1)
+        text = head + block + rest.split(end, 1)[1]
+    else:
+        text = text.rstrip() + "\n\n" + block + "\n"
+    path.write_text(text)
+
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

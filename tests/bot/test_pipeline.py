@@ -1,0 +1,167 @@
+"""The whole pipeline against real storage: SQLite, and PostgreSQL + Redis."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.runtime import Runtime
+from bot.storage.models import Contact, Conversation, Escalation, InboxItem, Message
+from tests.bot.helpers import event_types, joined, say
+
+
+async def count(runtime: Runtime, model: type) -> int:
+    async with runtime.db.sessions() as session:
+        return int(await session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+async def test_first_message_gets_the_welcome(runtime: Runtime) -> None:
+    result = await say(runtime, "hi")
+    assert result.status == "ok"
+    assert "automated assistant" in joined(result)
+    assert "contact.created" in event_types(result)
+
+
+async def test_without_consent_no_message_text_is_kept(runtime: Runtime) -> None:
+    await say(runtime, "hi")
+    await say(runtime, "no")
+    await say(runtime, "what is a t visa")
+    assert await count(runtime, Message) == 0
+    async with runtime.db.sessions() as session:
+        payloads = (await session.execute(select(InboxItem.payload_enc))).scalars().all()
+    assert payloads and all(p is None for p in payloads)
+
+
+async def test_with_consent_the_transcript_is_kept_encrypted(runtime: Runtime) -> None:
+    await say(runtime, "hi")
+    assert "consent.given" in event_types(await say(runtime, "yes"))
+    await say(runtime, "where can i find a lawyer")
+    async with runtime.db.sessions() as session:
+        rows = (await session.execute(select(Message))).scalars().all()
+    texts = [runtime.pipeline.cipher.decrypt(r.text_enc) for r in rows]
+    assert "where can i find a lawyer" in texts
+    assert all(b"lawyer" not in r.text_enc for r in rows)
+
+
+async def test_address_is_stored_only_hashed_and_encrypted(runtime: Runtime) -> None:
+    await say(runtime, "hi", address="+15551234567")
+    async with runtime.db.sessions() as session:
+        contact = await session.scalar(select(Contact))
+    assert contact is not None
+    assert "5551234567" not in contact.address_hash
+    assert contact.address_enc and b"5551234567" not in contact.address_enc
+    assert runtime.pipeline.cipher.decrypt(contact.address_enc) == "+15551234567"
+
+
+async def test_retried_message_is_answered_once_with_the_same_replies(runtime: Runtime) -> None:
+    await say(runtime, "hi", provider_id="a")
+    first = await say(runtime, "talk to a person", provider_id="b")
+    again = await say(runtime, "talk to a person", provider_id="b")
+    assert again.status == "duplicate"
+    assert [r.text for r in again.replies] == [r.text for r in first.replies]
+    assert await count(runtime, Escalation) == 1
+
+
+async def test_crisis_creates_an_escalation_even_without_consent(runtime: Runtime) -> None:
+    result = await say(runtime, "I have the pills in my hand and I want to die tonight")
+    assert "911" in result.replies[0].text
+    assert "988" in joined(result)
+    assert "escalation.created" in event_types(result)
+    async with runtime.db.sessions() as session:
+        escalation = await session.scalar(select(Escalation))
+    assert escalation is not None
+    assert escalation.level in ("high", "imminent")
+    assert escalation.cues
+    assert "pills" in runtime.pipeline.cipher.decrypt(escalation.excerpt_enc or b"")
+    assert await count(runtime, Message) == 0
+
+
+async def test_follow_up_is_read_in_context(runtime: Runtime) -> None:
+    await say(runtime, "hi")
+    await say(runtime, "no")
+    first = await say(runtime, "I don't want to live anymore")
+    assert "escalation.created" in event_types(first)
+    follow = await say(runtime, "I have them right here")
+    risk = next(e for e in follow.events if e.type == "risk.detected")
+    assert risk.data["level"] in ("high", "imminent")
+
+
+async def test_forget_me_erases_everything_linked(runtime: Runtime) -> None:
+    await say(runtime, "hi")
+    await say(runtime, "yes")
+    await say(runtime, "I want to kill myself")
+    await say(runtime, "forget me")
+    result = await say(runtime, "yes")
+    assert "contact.erased" in event_types(result)
+    for model in (Contact, Conversation, Message, Escalation):
+        assert await count(runtime, model) == 0, model.__name__
+    async with runtime.db.sessions() as session:
+        inbox = (await session.execute(select(InboxItem))).scalars().all()
+    # Inbox rows keep only provider ids for de-duplication: no text, no link.
+    assert all(i.payload_enc is None for i in inbox)
+    again = await say(runtime, "hello")
+    assert "contact.created" in event_types(again)
+
+
+async def test_stop_then_any_message_resumes(runtime: Runtime) -> None:
+    await say(runtime, "hi")
+    assert "contact.stopped" in event_types(await say(runtime, "STOP"))
+    async with runtime.db.sessions() as session:
+        assert (await session.scalar(select(Contact.stopped))) is True
+    assert "contact.resumed" in event_types(await say(runtime, "hola"))
+
+
+async def test_spanish_speaker_gets_spanish(runtime: Runtime) -> None:
+    result = await say(runtime, "hola, necesito ayuda por favor")
+    assert result.locale == "es"
+    assert "asistente automático" in joined(result)
+
+
+async def test_language_switch_event_and_persistence(runtime: Runtime) -> None:
+    await say(runtime, "hi there")
+    result = await say(runtime, "/es")
+    assert "language.changed" in event_types(result)
+    later = await say(runtime, "what is a t visa")  # English words, chosen language wins.
+    assert later.locale == "es"
+
+
+async def test_two_quick_messages_never_race(runtime: Runtime) -> None:
+    await say(runtime, "hi")
+    results = await asyncio.gather(*(say(runtime, f"question {i}") for i in range(8)))
+    assert all(r.status == "ok" for r in results)
+    async with runtime.db.sessions() as session:
+        item_count = await session.scalar(
+            select(func.count()).select_from(InboxItem).where(InboxItem.status == "done")
+        )
+    assert item_count == 9
+
+
+async def test_flood_is_limited_but_distress_always_gets_through(runtime: Runtime) -> None:
+    limit = runtime.settings.rate_limit_per_minute
+    statuses = [(await say(runtime, "hello again")).status for _ in range(limit + 3)]
+    assert statuses.count("rate_limited") == 3
+    urgent = await say(runtime, "he is outside with a knife, he will kill me")
+    assert urgent.status == "ok"
+    assert "escalation.created" in event_types(urgent)
+
+
+async def test_very_long_message_gets_a_kind_reply(runtime: Runtime) -> None:
+    await say(runtime, "hi")
+    result = await say(runtime, "word " * 2000)
+    assert result.status == "ok"
+    assert "long message" in joined(result)
+
+
+async def test_long_message_with_distress_at_the_end_still_escalates(runtime: Runtime) -> None:
+    result = await say(runtime, "hello " * 1500 + " I am going to kill myself tonight")
+    assert "escalation.created" in event_types(result)
+
+
+@pytest.mark.parametrize("text", ["", "   ", "\x00\x01\x02", "\ud800 broken", "🙂" * 50])
+async def test_odd_input_gets_a_reply_not_a_crash(runtime: Runtime, text: str) -> None:
+    await say(runtime, "hi")
+    result = await say(runtime, text)
+    assert result.status == "ok"
+    assert result.replies
