@@ -7,7 +7,7 @@ import logging
 import sys
 from datetime import UTC, datetime
 
-__all__ = ["configure_logging"]
+__all__ = ["configure_logging", "quiet_noisy_loggers"]
 
 
 class JsonFormatter(logging.Formatter):
@@ -32,3 +32,14 @@ def configure_logging(level: str = "INFO") -> None:
     root.setLevel(level.upper())
     # Access logs would carry URLs and client addresses; keep them off.
     logging.getLogger("uvicorn.access").disabled = True
+    quiet_noisy_loggers()
+
+
+def quiet_noisy_loggers() -> None:
+    """Driver debug logs print SQL parameters and request bodies; never let them
+    through, whatever LOG_LEVEL says."""
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+QUIET_LOGGERS = ("aiosqlite", "sqlalchemy.engine", "asyncpg", "httpx", "httpcore", "aiogram.event")

@@ -105,6 +105,8 @@ async def recover_pending(pipeline: Pipeline, older_than: timedelta = timedelta(
 
 async def run_maintenance(pipeline: Pipeline, interval_seconds: float = 300.0) -> None:
     """Loop forever: recover, purge, sleep. Errors are logged and retried next round."""
+    # Let start-up finish (and live traffic begin) before the first round.
+    await asyncio.sleep(min(interval_seconds, 5.0))
     while True:
         try:
             await recover_pending(pipeline)

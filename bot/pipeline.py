@@ -357,7 +357,8 @@ class _TurnContext:
             reason=reason,
             level=self.risk.level.label,
             categories=list(self.risk.categories),
-            cues=list(self.risk.cues),
+            # Cue ids only in the clear; the words that matched stay in the encrypted excerpt.
+            cues=[cue.split(":", 1)[0] for cue in self.risk.cues],
             excerpt_enc=self.p.cipher.encrypt(self.text[:1000]),
             status="open",
             created_at=self.now,

@@ -50,6 +50,11 @@ class Settings(BaseSettings):
     )
     log_level: str = Field(default="INFO", alias="LOG_LEVEL")
 
+    # Background jobs (recovery of interrupted turns, retention purge); 0 turns them off.
+    maintenance_interval_seconds: float = Field(
+        default=300.0, alias="MAINTENANCE_INTERVAL_SECONDS", ge=0
+    )
+
     # Knowledge base.
     kb_content_dir: Path | None = Field(default=None, alias="KB_CONTENT_DIR")
 

@@ -10,7 +10,6 @@ import asyncio
 import os
 import platform
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -126,13 +125,17 @@ def wait_ready(port: int, timeout: float = 60.0) -> None:
     raise RuntimeError("server did not become ready")
 
 
-async def bench_web(port: int, chats: int = 50, rate: float = 200.0, seconds: float = 10.0) -> dict[str, float]:
+async def bench_web(
+    port: int, chats: int = 50, rate: float = 200.0, seconds: float = 10.0
+) -> dict[str, float]:
     """Round trips through POST /api/chat from `chats` concurrent chats at `rate` msg/s."""
     latencies: list[float] = []
     errors = 0
     per_chat_interval = chats / rate
     limits = httpx.Limits(max_connections=chats, max_keepalive_connections=chats)
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", limits=limits, timeout=10) as http:
+    async with httpx.AsyncClient(
+        base_url=f"http://127.0.0.1:{port}", limits=limits, timeout=10
+    ) as http:
 
         async def chat(index: int) -> None:
             nonlocal errors
@@ -189,25 +192,41 @@ def main() -> int:
         finally:
             server.terminate()
             server.wait(timeout=30)
+    stamp = f"{datetime.now(UTC):%Y-%m-%d %H:%M}"
     lines += [
         "## Foundation: turns, web chat, memory",
         "",
-        f"Command: `make bench` (`python scripts/bench.py`), {datetime.now(UTC):%Y-%m-%d %H:%M} UTC.",
+        f"Command: `make bench` (`python scripts/bench.py`), {stamp} UTC.",
         f"Machine: {machine()}.",
         "",
         "| measure | result | target | |",
         "|---|---|---|---|",
-        row("in-process turn p99 (SQLite, risk+intent+dialog+persist)",
-            f"{turns['p99_ms']:.1f} ms (p50 {turns['p50_ms']:.1f} ms)", "<= 20 ms",
-            turns["p99_ms"] <= 20),
-        row("in-process turns per second (one at a time)", f"{turns['per_second']:.0f}",
-            ">= 300", turns["per_second"] >= 300),
-        row("web chat round trip p99, 50 chats at 200 msg/s",
-            f"{web['p99_ms']:.1f} ms (p50 {web['p50_ms']:.1f} ms, {web['achieved_rate']:.0f} msg/s, "
-            f"{web['messages']:.0f} messages, {web['errors']:.0f} errors)",
-            "<= 50 ms", web["p99_ms"] <= 50 and web["errors"] == 0),
-        row("resident memory after start (`harborline run`)", f"{memory:.0f} MB", "<= 200 MB",
-            memory <= 200),
+        row(
+            "in-process turn p99 (SQLite, risk+intent+dialog+persist)",
+            f"{turns['p99_ms']:.1f} ms (p50 {turns['p50_ms']:.1f} ms)",
+            "<= 20 ms",
+            turns["p99_ms"] <= 20,
+        ),
+        row(
+            "in-process turns per second (one at a time)",
+            f"{turns['per_second']:.0f}",
+            ">= 300",
+            turns["per_second"] >= 300,
+        ),
+        row(
+            "web chat round trip p99, 50 chats at 200 msg/s",
+            f"{web['p99_ms']:.1f} ms (p50 {web['p50_ms']:.1f} ms, "
+            f"{web['achieved_rate']:.0f} msg/s, {web['messages']:.0f} messages, "
+            f"{web['errors']:.0f} errors)",
+            "<= 50 ms",
+            web["p99_ms"] <= 50 and web["errors"] == 0,
+        ),
+        row(
+            "resident memory after start (`harborline run`)",
+            f"{memory:.0f} MB",
+            "<= 200 MB",
+            memory <= 200,
+        ),
         "",
     ]
     write_section("foundation", lines)
@@ -227,7 +246,6 @@ def write_section(name: str, lines: list[str]) -> None:
     else:
         text = text.rstrip() + "\n\n" + block + "\n"
     path.write_text(text)
-
 
 
 if __name__ == "__main__":

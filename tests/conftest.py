@@ -84,6 +84,7 @@ def make_settings(
         HARBORLINE_VAR_DIR=tmp_path,
         ENCRYPTION_KEYS=FIXED_KEY,
         ADDRESS_HASH_KEY="test-hash-key",
+        MAINTENANCE_INTERVAL_SECONDS=0,
         **extra,  # type: ignore[arg-type]
     )
 
@@ -127,12 +128,16 @@ async def pg_url() -> AsyncIterator[str]:
 @pytest.fixture
 async def redis_url() -> AsyncIterator[str]:
     need_service("Redis", REDIS_TEST_URL)
+    await _flush_redis()
+    yield REDIS_TEST_URL
+
+
+async def _flush_redis() -> None:
     from redis.asyncio import Redis
 
     client = Redis.from_url(REDIS_TEST_URL)
     await client.flushdb()
     await client.aclose()
-    yield REDIS_TEST_URL
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -143,6 +148,7 @@ async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterat
         return
     need_service("PostgreSQL", PG_ADMIN_URL)
     need_service("Redis", REDIS_TEST_URL)
+    await _flush_redis()
     url = await _create_pg_database()
     try:
         yield url, REDIS_TEST_URL

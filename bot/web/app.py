@@ -90,13 +90,19 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = runtime is None
         app.state.runtime = runtime or await build_runtime(settings)
-        maintenance = asyncio.create_task(run_maintenance(app.state.runtime.pipeline))
+        interval = settings.maintenance_interval_seconds
+        maintenance = (
+            asyncio.create_task(run_maintenance(app.state.runtime.pipeline, interval))
+            if interval > 0
+            else None
+        )
         try:
             yield
         finally:
-            maintenance.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await maintenance
+            if maintenance is not None:
+                maintenance.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await maintenance
             if owned:
                 await app.state.runtime.close()
 

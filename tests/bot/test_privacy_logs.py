@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from bot.logs import JsonFormatter
+from bot.logs import JsonFormatter, quiet_noisy_loggers
 from bot.runtime import Runtime
 from dialogs import flow
 from tests.bot.helpers import say
@@ -17,6 +17,7 @@ SECRETS = ["+15557654321", "Rosalinda", "pills in my hand", "5557654321"]
 async def test_logs_carry_no_text_and_no_numbers(
     runtime: Runtime, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    quiet_noisy_loggers()  # What configure_logging does, without replacing caplog's handler.
     caplog.set_level(logging.DEBUG)
     address = "+15557654321"
     await say(runtime, "hi, my name is Rosalinda", address=address)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
@@ -45,7 +47,7 @@ async def test_recovery_job_finishes_interrupted_turns(
     monkeypatch.setattr(flow, "step", broken)
     await say(runtime, "I want to kill myself", provider_id="x1")
     monkeypatch.setattr(flow, "step", real_step)
-    clock.advance(minutes=1)
+    clock.now = datetime.now(UTC) + timedelta(minutes=1)  # Channels stamp real time.
     assert await recover_pending(runtime.pipeline) == 1
     async with runtime.db.sessions() as session:
         assert await session.scalar(select(Escalation.level)) in ("high", "imminent")

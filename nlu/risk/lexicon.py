@@ -1,0 +1,224 @@
+"""Load the curated cue lexicon (YAML) into compiled, immutable tables.
+
+The YAML layout is documented at the top of ``cues/en.yml``. Several files
+merge: lists concatenate, and families or means groups sharing an id merge
+their patterns (so English and Spanish share one regex per family).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.types import RiskLevel
+from nlu.risk.normalize import fold_pattern
+
+__all__ = ["CATEGORIES", "Family", "Lexicon", "LexiconError", "MeansGroup", "load_lexicon"]
+
+CATEGORIES = frozenset({"suicide", "self_harm", "danger", "medical", "child"})
+
+# Lists of plain patterns (no level of their own) that modify how cues count.
+MODIFIER_LISTS = (
+    "negators",
+    "negation_glue",
+    "hyperbole",
+    "info",
+    "safety",
+    "past_markers",
+    "present_markers",
+    "imminence_strong",
+    "imminence_weak",
+    "followups",
+)
+
+_NEVER = r"(?!x)x"
+
+
+class LexiconError(ValueError):
+    """The lexicon files are malformed; raised at load time, never per message."""
+
+
+@dataclass(frozen=True, slots=True)
+class Family:
+    id: str
+    level: RiskLevel
+    categories: tuple[str, ...]
+    regex: re.Pattern[str]
+    negatable: bool = True
+    # A veiled cue ("I want it to end") reads as ideation after a distress turn.
+    context_boost: bool = False
+    # Marks the writer (or the person talked about) as a minor.
+    minor: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class MeansGroup:
+    id: str
+    escalates: frozenset[str]
+    regex: re.Pattern[str]
+
+
+@dataclass(frozen=True, slots=True)
+class Lexicon:
+    families: tuple[Family, ...]
+    means: tuple[MeansGroup, ...]
+    emoji: Mapping[str, str]
+    modifiers: Mapping[str, re.Pattern[str]]
+
+    def modifier(self, name: str) -> re.Pattern[str]:
+        return self.modifiers[name]
+
+
+def compile_alternation(patterns: Sequence[str], emoji: Mapping[str, str]) -> re.Pattern[str]:
+    """One regex per list, anchored on token boundaries."""
+    if not patterns:
+        return re.compile(_NEVER)
+    try:
+        parts = "|".join(f"(?:{fold_pattern(p, emoji)})" for p in patterns)
+        # The lookahead lets the engine skip spaces and punctuation cheaply.
+        return re.compile(rf"(?=[a-z0-9])(?<![a-z0-9])(?:{parts})(?![a-z0-9])")
+    except (re.error, ValueError) as exc:
+        raise LexiconError(f"bad pattern in {list(patterns)[:3]}...: {exc}") from exc
+
+
+def _compile_negation(lists: Mapping[str, list[str]], emoji: Mapping[str, str]) -> re.Pattern[str]:
+    """A negator followed only by glue words up to the end of the window.
+
+    "not going to | hurt myself" is negated; "not ok i | want to die" is not.
+    """
+    if not lists["negators"]:
+        return re.compile(_NEVER)
+    neg = "|".join(f"(?:{fold_pattern(p, emoji)})" for p in lists["negators"])
+    glue = "|".join(f"(?:{fold_pattern(p, emoji)})" for p in lists["negation_glue"]) or _NEVER
+    try:
+        return re.compile(rf"(?<![a-z0-9])(?:{neg})(?: (?:{glue}))*$")
+    except (re.error, ValueError) as exc:
+        raise LexiconError(f"bad negator or glue pattern: {exc}") from exc
+
+
+def _str_list(value: Any, where: str) -> list[str]:
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise LexiconError(f"{where}: expected a list of strings")
+    return list(value)
+
+
+def _categories(raw: Mapping[str, Any], where: str) -> tuple[str, ...]:
+    value = raw.get("categories", raw.get("category"))
+    cats = [value] if isinstance(value, str) else _str_list(value, where)
+    unknown = set(cats) - CATEGORIES
+    if unknown:
+        raise LexiconError(f"{where}: unknown categories {sorted(unknown)}")
+    return tuple(sorted(set(cats)))
+
+
+@dataclass(slots=True)
+class _RawFamily:
+    level: RiskLevel
+    categories: tuple[str, ...]
+    negatable: bool
+    context_boost: bool
+    minor: bool
+    patterns: list[str]
+
+
+class _Builder:
+    """Accumulates raw YAML documents before compiling once."""
+
+    def __init__(self) -> None:
+        self.families: dict[str, _RawFamily] = {}
+        self.means: dict[str, tuple[set[str], list[str]]] = {}
+        self.emoji: dict[str, str] = {}
+        self.lists: dict[str, list[str]] = {name: [] for name in MODIFIER_LISTS}
+
+    def add_document(self, doc: Any, source: str) -> None:
+        if not isinstance(doc, dict):
+            raise LexiconError(f"{source}: top level must be a mapping")
+        for key, value in (doc.get("emoji") or {}).items():
+            if not isinstance(value, str) or not re.fullmatch(r"[a-z0-9]+", value):
+                raise LexiconError(f"{source}: emoji token for {key!r} must be [a-z0-9]+")
+            self.emoji[str(key)] = value
+        for name in MODIFIER_LISTS:
+            self.lists[name].extend(_str_list(doc.get(name), f"{source}:{name}"))
+        for raw in doc.get("families") or []:
+            self._add_family(raw, source)
+        for raw in doc.get("means") or []:
+            self._add_means(raw, source)
+
+    def _add_family(self, raw: Any, source: str) -> None:
+        if not isinstance(raw, dict) or not isinstance(raw.get("id"), str):
+            raise LexiconError(f"{source}: every family needs an id")
+        fid: str = raw["id"]
+        where = f"{source}:{fid}"
+        try:
+            level = RiskLevel.parse(str(raw["level"]))
+        except (KeyError, AttributeError) as exc:
+            raise LexiconError(f"{where}: missing or unknown level") from exc
+        fam = _RawFamily(
+            level=level,
+            categories=_categories(raw, where),
+            negatable=bool(raw.get("negatable", True)),
+            context_boost=bool(raw.get("context_boost", False)),
+            minor=bool(raw.get("minor", False)),
+            patterns=_str_list(raw.get("patterns"), where),
+        )
+        if not fam.patterns:
+            raise LexiconError(f"{where}: no patterns")
+        known = self.families.get(fid)
+        if known is None:
+            self.families[fid] = fam
+        elif (known.level, known.categories) != (fam.level, fam.categories):
+            raise LexiconError(f"{where}: level/categories differ from an earlier file")
+        else:
+            known.patterns.extend(fam.patterns)
+
+    def _add_means(self, raw: Any, source: str) -> None:
+        if not isinstance(raw, dict) or not isinstance(raw.get("id"), str):
+            raise LexiconError(f"{source}: every means group needs an id")
+        where = f"{source}:{raw['id']}"
+        escalates = set(_str_list(raw.get("escalates"), where))
+        if escalates - CATEGORIES:
+            raise LexiconError(f"{where}: unknown categories in escalates")
+        known = self.means.setdefault(raw["id"], (set(), []))
+        known[0].update(escalates)
+        known[1].extend(_str_list(raw.get("patterns"), where))
+
+    def build(self) -> Lexicon:
+        emoji = dict(self.emoji)
+        families = tuple(
+            Family(
+                id=fid,
+                level=f.level,
+                categories=f.categories,
+                regex=compile_alternation(f.patterns, emoji),
+                negatable=f.negatable,
+                context_boost=f.context_boost,
+                minor=f.minor,
+            )
+            for fid, f in self.families.items()
+        )
+        means = tuple(
+            MeansGroup(id=mid, escalates=frozenset(esc), regex=compile_alternation(pats, emoji))
+            for mid, (esc, pats) in self.means.items()
+        )
+        modifiers = {name: compile_alternation(pats, emoji) for name, pats in self.lists.items()}
+        modifiers["negators"] = _compile_negation(self.lists, emoji)
+        return Lexicon(families=families, means=means, emoji=emoji, modifiers=modifiers)
+
+
+def load_lexicon(paths: Iterable[str | Path]) -> Lexicon:
+    builder = _Builder()
+    for path in paths:
+        p = Path(path)
+        try:
+            doc = yaml.safe_load(p.read_text(encoding="utf-8"))
+        except yaml.YAMLError as exc:
+            raise LexiconError(f"{p}: invalid YAML: {exc}") from exc
+        builder.add_document(doc, p.name)
+    return builder.build()

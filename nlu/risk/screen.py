@@ -1,0 +1,168 @@
+"""The risk screen: every inbound message passes here before anything else.
+
+Pure and in-process: the lexicon is read once, then each call is a handful of
+precompiled regex scans over a bounded, normalised copy of the text. Message
+text is never logged or stored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+from bot.types import RiskAssessment, RiskLevel
+from nlu.risk.lexicon import Lexicon, load_lexicon
+from nlu.risk.normalize import Normalizer
+from nlu.risk.scoring import CRITICAL, Analysis, Hit, analyse
+
+__all__ = ["DEFAULT_FILES", "RiskScreen", "assess"]
+
+CUES_DIR = Path(__file__).parent / "cues"
+DEFAULT_FILES = (CUES_DIR / "en.yml", CUES_DIR / "es.yml")
+_MAX_CUES = 16
+# Only a short follow-up ("the pills", "tonight", "ya las tengo") borrows the
+# previous turn's distress; a long new message stands on its own.
+_FOLLOWUP_TOKENS = 12
+
+
+@dataclass(slots=True)
+class _Verdict:
+    """Mutable accumulator for one assessment."""
+
+    level: RiskLevel = RiskLevel.NONE
+    categories: set[str] = field(default_factory=set)
+    cues: list[tuple[RiskLevel, str]] = field(default_factory=list)
+
+    def raise_to(self, level: RiskLevel, cue: str, categories: Iterable[str] = ()) -> None:
+        self.level = max(self.level, level)
+        self.categories.update(categories)
+        self.cues.append((level, cue))
+
+    def result(self) -> RiskAssessment:
+        # Most urgent cues first: a counselor reads the top of the list.
+        ordered = sorted(self.cues, key=lambda c: c[0], reverse=True)
+        cues = tuple(dict.fromkeys(c for _, c in ordered))[:_MAX_CUES]
+        return RiskAssessment(self.level, tuple(sorted(self.categories)), cues)
+
+
+class RiskScreen:
+    def __init__(self, lexicon: Lexicon) -> None:
+        self.lexicon = lexicon
+        self._normalize = Normalizer(lexicon.emoji)
+
+    @classmethod
+    def from_files(cls, paths: Iterable[str | Path]) -> RiskScreen:
+        return cls(load_lexicon(paths))
+
+    @classmethod
+    def default(cls) -> RiskScreen:
+        return cls.from_files(DEFAULT_FILES)
+
+    @property
+    def family_ids(self) -> tuple[str, ...]:
+        return tuple(f.id for f in self.lexicon.families)
+
+    def normalize(self, text: str) -> str:
+        return self._normalize(text)
+
+    def assess(self, text: str, *, previous: RiskAssessment | None = None) -> RiskAssessment:
+        if not isinstance(text, str) or not text:
+            return RiskAssessment()
+        found = analyse(self._normalize.fold(text), self.lexicon)
+        verdict = _Verdict()
+        for hit in found.hits:
+            if not hit.family.minor:
+                verdict.raise_to(hit.level, hit.cue, hit.categories)
+        _escalate_imminent(found, verdict)
+        _apply_minor(found, verdict)
+        if previous is not None:
+            _apply_context(found, verdict, previous)
+        return verdict.result()
+
+
+def _critical(hits: Iterable[Hit]) -> list[Hit]:
+    """Active high cues in a category where a plan or a time makes it imminent."""
+    return [
+        h
+        for h in hits
+        if h.state == "active"
+        and h.level >= RiskLevel.HIGH
+        and CRITICAL.intersection(h.family.categories)
+    ]
+
+
+def _escalate_imminent(found: Analysis, verdict: _Verdict) -> None:
+    critical = _critical(found.hits)
+    if not critical:
+        return
+    clauses = {found.clause_of[h.span.start] for h in critical}
+    for span in found.imminent + [
+        s for s in found.imminent_weak if found.clause_of[s.start] in clauses
+    ]:
+        verdict.raise_to(RiskLevel.IMMINENT, f"imminence:{span.quoted()}")
+    cats = {c for h in critical for c in h.family.categories}
+    for means in found.means:
+        if means.group.escalates & cats:
+            verdict.raise_to(RiskLevel.IMMINENT, means.cue)
+
+
+def _apply_minor(found: Analysis, verdict: _Verdict) -> None:
+    """A minor plus any real distress or danger is child risk, at least high."""
+    minors = [h for h in found.hits if h.family.minor and h.state != "negated"]
+    if not minors:
+        return
+    for hit in minors:
+        verdict.raise_to(hit.level, hit.cue, hit.categories)
+    others = [h for h in found.hits if not h.family.minor and h.state == "active"]
+    if any(h.level >= RiskLevel.MODERATE for h in others):
+        verdict.raise_to(RiskLevel.HIGH, minors[0].cue, ("child",))
+
+
+def _apply_context(found: Analysis, verdict: _Verdict, previous: RiskAssessment) -> None:
+    """Read a short follow-up together with the previous distress turn."""
+    if previous.level < RiskLevel.MODERATE:
+        return
+    prev_critical = CRITICAL.intersection(previous.categories)
+    next_level = RiskLevel.IMMINENT if previous.level >= RiskLevel.HIGH else RiskLevel.HIGH
+    target = RiskLevel.NONE
+    categories: set[str] = set(prev_critical)
+    # Means must fit the earlier risk: "the pills" after "he will kill me" is not a plan.
+    means = [m for m in found.means if not prev_critical or m.group.escalates & prev_critical]
+    timing = found.followups + found.imminent + found.imminent_weak
+    if found.tokens > _FOLLOWUP_TOKENS:
+        means, timing = [], []
+    if means:
+        # "the pills", "💊" after any distress turn: means at hand.
+        target = next_level
+        if not categories:
+            categories.update(_primary(m.group.escalates) for m in means)
+    elif prev_critical and timing:
+        # "I have them here", "tonight": only after a suicide/harm/danger turn;
+        # "tonight" after "I have nowhere to sleep" is not a plan.
+        target = next_level
+    boosted = [h for h in found.hits if h.family.context_boost and h.state == "active"]
+    if boosted:
+        target = max(target, RiskLevel.HIGH)
+        categories.update(c for h in boosted for c in h.family.categories)
+    if target > verdict.level:
+        verdict.raise_to(target, f"context:previous_{previous.level.label}", categories)
+        for span in timing:
+            verdict.cues.append((target, f"followup:{span.quoted()}"))
+        for hit in means:
+            verdict.cues.append((target, hit.cue))
+
+
+def _primary(categories: frozenset[str]) -> str:
+    return "suicide" if "suicide" in categories else min(categories, default="suicide")
+
+
+@cache
+def _default_screen() -> RiskScreen:
+    return RiskScreen.default()
+
+
+def assess(text: str, *, previous: RiskAssessment | None = None) -> RiskAssessment:
+    """Screen one inbound message; see the package docstring."""
+    return _default_screen().assess(text, previous=previous)

@@ -1,0 +1,200 @@
+"""Risk screen: case tables per language, context, robustness and data checks."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.types import RiskAssessment, RiskLevel
+from nlu.risk import RiskScreen, assess
+from nlu.risk.lexicon import CATEGORIES
+from nlu.risk.screen import DEFAULT_FILES
+
+CASES_DIR = Path(__file__).parent / "risk_cases"
+LANGS = ("en", "es")
+
+
+@dataclass(frozen=True)
+class Case:
+    lang: str
+    text: str
+    lo: RiskLevel
+    hi: RiskLevel
+    categories: tuple[str, ...]
+    previous: str | None = None
+
+    @property
+    def id(self) -> str:
+        prefix = f"{self.previous[:25]} >> " if self.previous else ""
+        return f"{self.lang}:{prefix}{self.text[:50]}"
+
+
+def _case(lang: str, raw: dict[str, Any]) -> Case:
+    if "level" in raw:
+        lo = hi = RiskLevel.parse(raw["level"])
+    else:
+        lo = RiskLevel.parse(raw.get("min", "none"))
+        hi = RiskLevel.parse(raw.get("max", "imminent"))
+    return Case(
+        lang=lang,
+        text=raw["text"],
+        lo=lo,
+        hi=hi,
+        categories=tuple(raw.get("categories", ())),
+        previous=raw.get("previous"),
+    )
+
+
+def _load(lang: str) -> dict[str, Any]:
+    data = yaml.safe_load((CASES_DIR / f"{lang}.yml").read_text(encoding="utf-8"))
+    assert isinstance(data, dict)
+    return data
+
+
+def _cases(section: str) -> Iterator[Case]:
+    for lang in LANGS:
+        for raw in _load(lang).get(section) or []:
+            yield _case(lang, raw)
+
+
+SINGLE = list(_cases("cases"))
+CONTEXT = list(_cases("context"))
+
+
+@pytest.fixture(scope="module")
+def screen() -> RiskScreen:
+    return RiskScreen.default()
+
+
+def _check(case: Case, result: RiskAssessment) -> None:
+    detail = f"{case.text!r} -> {result.level.label} {result.cues}"
+    assert case.lo <= result.level <= case.hi, detail
+    assert set(case.categories) <= set(result.categories), detail
+
+
+@pytest.mark.parametrize("case", SINGLE, ids=[c.id for c in SINGLE])
+def test_case_table(screen: RiskScreen, case: Case) -> None:
+    _check(case, screen.assess(case.text))
+
+
+@pytest.mark.parametrize("case", CONTEXT, ids=[c.id for c in CONTEXT])
+def test_context_table(screen: RiskScreen, case: Case) -> None:
+    assert case.previous is not None
+    previous = screen.assess(case.previous)
+    result = screen.assess(case.text, previous=previous)
+    _check(case, result)
+    if result.level > screen.assess(case.text).level:
+        assert any(c.startswith("context:previous_") for c in result.cues)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_enough_cases_per_language(lang: str) -> None:
+    data = _load(lang)
+    assert len(data["cases"]) + len(data.get("context") or []) >= 120
+
+
+def test_module_level_assess_uses_cached_default() -> None:
+    first = assess("I want to die")
+    assert first.level == RiskLevel.HIGH
+    assert first.escalates
+    assert assess("hello").level == RiskLevel.NONE
+
+
+def _family_of(cue: str) -> str:
+    for prefix in ("negated:", "past:"):
+        cue = cue.removeprefix(prefix)
+    return cue.split(":", 1)[0]
+
+
+def test_every_family_and_means_group_has_a_case(screen: RiskScreen) -> None:
+    fired: set[str] = set()
+    for case in SINGLE + CONTEXT:
+        fired.update(_family_of(c) for c in screen.assess(case.text).cues)
+    declared = set(screen.family_ids) | {m.id for m in screen.lexicon.means}
+    assert declared - fired == set()
+
+
+def test_data_files_parse_and_are_consistent() -> None:
+    for path in DEFAULT_FILES:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        for fam in doc.get("families", []):
+            assert fam["id"] and fam["patterns"], fam
+            RiskLevel.parse(fam["level"])
+    lexicon = RiskScreen.from_files(DEFAULT_FILES).lexicon
+    for fam in lexicon.families:
+        assert set(fam.categories) <= CATEGORIES
+
+
+@given(st.text(max_size=400))
+@settings(max_examples=300, deadline=None)
+def test_never_crashes_and_invariants_hold(text: str) -> None:
+    result = assess(text)
+    assert isinstance(result.level, RiskLevel)
+    assert list(result.categories) == sorted(set(result.categories))
+    if result.level > RiskLevel.NONE:
+        assert result.cues
+    context = assess(text, previous=RiskAssessment(RiskLevel.HIGH, ("suicide",), ("x",)))
+    assert context.level >= RiskLevel.NONE
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", " ", "\x00\x01\x02", "\ud800 lone surrogate \udfff", "🏳️‍🌈" * 50, "..." * 100, "\n" * 500],
+)
+def test_odd_inputs(text: str) -> None:
+    result = assess(text)
+    assert result.level <= RiskLevel.LOW
+
+
+def test_invariants_over_case_tables(screen: RiskScreen) -> None:
+    for case in SINGLE:
+        result = screen.assess(case.text)
+        assert list(result.categories) == sorted(set(result.categories))
+        # Cues exist exactly when something was flagged.
+        assert bool(result.cues) == (result.level > RiskLevel.NONE), case.text
+        assert all(len(c) < 80 for c in result.cues)
+
+
+def test_long_input_is_fast_and_sees_head_and_tail(screen: RiskScreen) -> None:
+    filler = "I need help with my visa application form. " * 2500  # ~110k chars
+    start = time.perf_counter()
+    result = screen.assess(filler)
+    assert time.perf_counter() - start < 0.5
+    assert result.level == RiskLevel.MODERATE or result.level <= RiskLevel.LOW
+    assert screen.assess(filler + " I want to die tonight").level == RiskLevel.IMMINENT
+    assert screen.assess("I want to die. " + filler).level >= RiskLevel.HIGH
+
+
+def test_typical_message_is_well_under_a_millisecond(screen: RiskScreen) -> None:
+    texts = [c.text for c in SINGLE]
+    screen.assess("warm up")
+    start = time.perf_counter()
+    for text in texts:
+        screen.assess(text)
+    per_message = (time.perf_counter() - start) / len(texts)
+    assert per_message < 0.001
+
+
+def test_cues_show_readable_text(screen: RiskScreen) -> None:
+    result = screen.assess("I have the pills in my hand")
+    assert any('"pills in my hand"' in c for c in result.cues)
+
+
+def test_context_cue_is_recorded(screen: RiskScreen) -> None:
+    previous = screen.assess("I want to die")
+    result = screen.assess("I have the pills right here", previous=previous)
+    assert result.level == RiskLevel.IMMINENT
+    assert "context:previous_high" in result.cues
+
+
+def test_previous_below_moderate_is_ignored(screen: RiskScreen) -> None:
+    previous = RiskAssessment(RiskLevel.LOW, (), ('distress.low:"sad"',))
+    assert screen.assess("tonight", previous=previous).level == RiskLevel.NONE
