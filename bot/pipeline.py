@@ -213,8 +213,7 @@ class _TurnContext:
         self.erased = False
 
     async def run(self) -> TurnResult:
-        contact, is_new = await self._contact()
-        conversation = await self._conversation(contact)
+        contact, conversation, is_new = await self._load()
         self.risk = self._risk_in_context(conversation)
         limit = self.p.settings.max_message_chars
         text = self.text[:limit]
@@ -259,11 +258,30 @@ class _TurnContext:
     def _risk_summary(self) -> dict[str, Any]:
         return {"level": self.risk.level.label, "categories": list(self.risk.categories)}
 
-    async def _contact(self) -> tuple[Contact, bool]:
-        contact = await self.session.scalar(select(Contact).where(Contact.address_hash == self.who))
-        if contact is not None:
-            return contact, False
-        contact = Contact(
+    async def _load(self) -> tuple[Contact, Conversation, bool]:
+        """The contact and its conversation in one query, created on first contact."""
+        row = (
+            await self.session.execute(
+                select(Contact, Conversation)
+                .outerjoin(Conversation, Conversation.contact_id == Contact.id)
+                .where(Contact.address_hash == self.who)
+            )
+        ).first()
+        if row is not None and row[1] is not None:
+            return row[0], row[1], False
+        contact = row[0] if row is not None else self._new_contact()
+        if row is None:
+            self.session.add(contact)
+            await self.session.flush()
+        conversation = Conversation(
+            contact_id=contact.id, state="new", data={}, last_risk={}, updated_at=self.now
+        )
+        self.session.add(conversation)
+        await self.session.flush()
+        return contact, conversation, row is None
+
+    def _new_contact(self) -> Contact:
+        return Contact(
             address_hash=self.who,
             channel=self.message.channel,
             address_enc=self.p.cipher.encrypt(self.message.address),
@@ -274,21 +292,6 @@ class _TurnContext:
             created_at=self.now,
             last_seen_at=self.now,
         )
-        self.session.add(contact)
-        await self.session.flush()
-        return contact, True
-
-    async def _conversation(self, contact: Contact) -> Conversation:
-        conversation = await self.session.scalar(
-            select(Conversation).where(Conversation.contact_id == contact.id)
-        )
-        if conversation is None:
-            conversation = Conversation(
-                contact_id=contact.id, state="new", data={}, last_risk={}, updated_at=self.now
-            )
-            self.session.add(conversation)
-            await self.session.flush()
-        return conversation
 
     def _risk_in_context(self, conversation: Conversation) -> RiskAssessment:
         previous = conversation.last_risk or {}

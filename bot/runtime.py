@@ -48,7 +48,7 @@ async def build_runtime(
     state = make_state(settings.redis_url)
     kb = kb or KnowledgeBase.from_files()
     if intents is None:
-        intents = IntentClassifier.load_or_train(settings.var_dir / "models")
+        intents = IntentClassifier.load_or_train(settings.var_dir / "models", in_subprocess=True)
     log.info("runtime ready: %d articles, intents=%s", len(kb), intents and intents.version)
     pipeline = Pipeline(settings, db, state, kb, intents, clock)
     return Runtime(settings, db, state, kb, pipeline)

@@ -1,25 +1,37 @@
 """The built-in intent engine: a linear classifier over word and character n-grams.
 
-Trained from the Rasa-format data by `harborline nlu train`, cached on disk by
-a hash of that data, so start-up loads a ready model in a fraction of a second.
+`harborline nlu train` fits it with scikit-learn and saves only the fitted
+numbers (vocabularies, idf, coefficients), keyed by a hash of the training
+data. The running service loads those numbers and scores one message with
+numpy (nlu.textfeatures), so scikit-learn is never imported at run time.
 """
 
 from __future__ import annotations
 
 import hashlib
-import pickle
+import json
+import subprocess
+import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import FeatureUnion, Pipeline
+import numpy as np
+from numpy.typing import NDArray
 
 from bot.types import Intent
 from dialogs.normalize import fold
 from nlu.rasa_data import DATA_DIR, Example, load_examples
+from nlu.textfeatures import Tfidf
 
 __all__ = ["IntentClassifier", "data_hash"]
+
+FEATURES = (("word", (1, 2)), ("char_wb", (2, 5)))
+REGULARISATION_C = 20.0
+
+
+def model_path(cache_dir: Path, root: Path = DATA_DIR) -> Path:
+    return cache_dir / f"intents-{data_hash(root)}.npz"
 
 
 def data_hash(root: Path = DATA_DIR) -> str:
@@ -27,62 +39,118 @@ def data_hash(root: Path = DATA_DIR) -> str:
     for path in sorted(root.glob("*/nlu.yml")):
         digest.update(path.relative_to(root).as_posix().encode())
         digest.update(path.read_bytes())
+    digest.update(repr((FEATURES, REGULARISATION_C)).encode())
     return digest.hexdigest()[:16]
 
 
-def _build() -> Pipeline:
-    features = FeatureUnion(
-        [
-            ("words", TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=1)),
-            (
-                "chars",
-                TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True),
-            ),
-        ]
-    )
-    classifier = LogisticRegression(C=20.0, max_iter=2000)
-    return Pipeline([("features", features), ("clf", classifier)])
-
-
 class IntentClassifier:
-    def __init__(self, model: Pipeline, version: str) -> None:
-        self.model = model
+    def __init__(
+        self,
+        features: list[Tfidf],
+        coef: NDArray[np.float64],
+        intercept: NDArray[np.float64],
+        classes: list[str],
+        version: str,
+    ) -> None:
+        self.features = features
+        self.coef = np.ascontiguousarray(coef)  # features x classes
+        self.intercept = intercept
+        self.classes = classes
         self.version = version
+        self._offsets = np.cumsum([0] + [f.size for f in features])[:-1]
 
     @classmethod
     def train(cls, examples: Sequence[Example], version: str = "adhoc") -> IntentClassifier:
-        model = _build()
-        model.fit([fold(e.text) for e in examples], [e.intent for e in examples])
-        return cls(model, version)
+        # Imported here: training is the only place that needs scikit-learn.
+        from scipy import sparse
+        from sklearn.linear_model import LogisticRegression
 
-    @classmethod
-    def load_or_train(cls, cache_dir: Path, root: Path = DATA_DIR) -> IntentClassifier | None:
-        """The cached model for the current data, training it if needed.
+        texts = [fold(e.text) for e in examples]
+        features = [Tfidf.fit(texts, kind, span) for kind, span in FEATURES]
+        matrix = sparse.hstack([f.transform(texts) for f in features]).tocsr()
+        model = LogisticRegression(C=REGULARISATION_C, max_iter=3000)
+        model.fit(matrix, [e.intent for e in examples])
+        classes = [str(c) for c in model.classes_]
+        return cls(features, model.coef_.T, model.intercept_, classes, version)
 
-        None when there is no training data at all.
-        """
-        version = data_hash(root)
-        path = cache_dir / f"intents-{version}.pkl"
-        if path.exists():
-            with path.open("rb") as handle:
-                # Our own file, written below from our own data.
-                model = pickle.load(handle)  # noqa: S301
-            return cls(model, version)
-        examples = load_examples("nlu", root)
-        if not examples:
-            return None
-        trained = cls.train(examples, version)
-        cache_dir.mkdir(parents=True, exist_ok=True)
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        meta = {
+            "version": self.version,
+            "classes": self.classes,
+            "features": [f.state() for f in self.features],
+        }
         tmp = path.with_suffix(".tmp")
         with tmp.open("wb") as handle:
-            pickle.dump(trained.model, handle)
+            np.savez(
+                handle,
+                meta=np.array(json.dumps(meta)),
+                coef=self.coef,
+                intercept=self.intercept,
+                **{f"idf{i}": f.idf for i, f in enumerate(self.features)},
+            )
         tmp.replace(path)
-        return trained
+
+    @classmethod
+    def load(cls, path: Path) -> IntentClassifier:
+        with np.load(path, allow_pickle=False) as data:
+            meta: dict[str, Any] = json.loads(str(data["meta"]))
+            features = [
+                Tfidf(
+                    state["kind"],
+                    (state["ngram_range"][0], state["ngram_range"][1]),
+                    state["vocabulary"],
+                    data[f"idf{i}"],
+                    state["sublinear_tf"],
+                )
+                for i, state in enumerate(meta["features"])
+            ]
+            return cls(features, data["coef"], data["intercept"], meta["classes"], meta["version"])
+
+    @classmethod
+    def load_or_train(
+        cls, cache_dir: Path, root: Path = DATA_DIR, *, in_subprocess: bool = False
+    ) -> IntentClassifier | None:
+        """The cached model for the current data, training it if needed.
+
+        ``in_subprocess`` trains in a child process, so a server never carries
+        scikit-learn in its memory. None when there is no training data at all.
+        """
+        version = data_hash(root)
+        path = model_path(cache_dir, root)
+        if not path.exists():
+            if in_subprocess:
+                command = [sys.executable, "-m", "nlu.intents", str(cache_dir), str(root)]
+                subprocess.run(command, check=True)  # noqa: S603 - our own module
+            else:
+                examples = load_examples("nlu", root)
+                if not examples:
+                    return None
+                cls.train(examples, version).save(path)
+        return cls.load(path) if path.exists() else None
+
+    def probabilities(self, text: str) -> NDArray[np.float64]:
+        scores = self.intercept.astype(np.float64).copy()
+        folded = fold(text)
+        for offset, features in zip(self._offsets, self.features, strict=True):
+            vector = features.transform_one(folded)
+            if len(vector.indices):
+                scores += vector.values @ self.coef[vector.indices + offset]
+        scores -= scores.max()
+        exp = np.exp(scores)
+        result: NDArray[np.float64] = exp / exp.sum()
+        return result
 
     def classify(self, text: str) -> Intent:
-        folded = fold(text)
-        if not folded:
+        if not fold(text):
             return Intent("unknown", 0.0)
-        probabilities = self.model.predict_proba([folded])[0]
+        probabilities = self.probabilities(text)
         best = int(probabilities.argmax())
-        return Intent(str(self.model.classes_[best]), float(probabilities[best]))
+        return Intent(self.classes[best], float(probabilities[best]))
+
+
+if __name__ == "__main__":
+    # python -m nlu.intents CACHE_DIR [DATA_DIR]: train and save (used by load_or_train).
+    cache = Path(sys.argv[1])
+    data = Path(sys.argv[2]) if len(sys.argv) > 2 else DATA_DIR
+    IntentClassifier.load_or_train(cache, data)

@@ -7,14 +7,16 @@ matrices, so a query over thousands of articles stays in milliseconds.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import NDArray
 from scipy import sparse
-from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 
 from dialogs.normalize import fold
+from nlu.textfeatures import Tfidf
 from resources_kb.content import Article
 
 __all__ = ["Hit", "SearchIndex"]
@@ -43,18 +45,22 @@ class Hit:
 class SearchIndex:
     def __init__(self, articles: Sequence[Article], k1: float = 1.4, b: float = 0.6) -> None:
         self.articles = list(articles)
-        docs = [self._document(a) for a in self.articles]
-        self._words = CountVectorizer(tokenizer=_tokens, lowercase=False, token_pattern=None)
-        tf = self._words.fit_transform(docs).tocsr().astype(np.float64)
-        self._bm25 = _bm25_weights(tf, k1, b)
+        docs = [_tokens(self._document(a)) for a in self.articles]
+        self._vocabulary: dict[str, int] = {}
+        for tokens in docs:
+            for token in tokens:
+                self._vocabulary.setdefault(token, len(self._vocabulary))
+        tf = _term_counts(docs, self._vocabulary)
+        # Column slices per query: CSC makes them cheap.
+        self._bm25_columns = _bm25_weights(tf, k1, b).tocsc()
         # Paraphrases: one row per title/question, mapped back to its article.
         phrases, owners = [], []
         for i, article in enumerate(self.articles):
             for phrase in (article.title, *article.example_questions):
                 phrases.append(fold(phrase))
                 owners.append(i)
-        self._chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True)
-        self._phrase_matrix = self._chars.fit_transform(phrases or [""])
+        self._chars = Tfidf.fit(phrases, "char_wb", (3, 5))
+        self._phrase_matrix = self._chars.transform(phrases).tocsc()
         self._owners = np.array(owners, dtype=np.int64)
 
     @staticmethod
@@ -70,16 +76,30 @@ class SearchIndex:
         order = np.argsort(-scores)[:limit]
         return [Hit(self.articles[i], float(scores[i])) for i in order if scores[i] > 0]
 
-    def _blend(self, query: str) -> np.ndarray:
-        q = self._words.transform([" ".join(_tokens(query))])
-        bm25 = np.asarray((self._bm25 @ q.T).todense()).ravel()
-        if bm25.max() > 0:
+    def _blend(self, query: str) -> NDArray[np.float64]:
+        terms = [self._vocabulary[t] for t in _tokens(query) if t in self._vocabulary]
+        bm25 = np.zeros(len(self.articles))
+        if terms:
+            # Repeated query words count again, as in BM25 with query term frequency.
+            bm25 = np.asarray(self._bm25_columns[:, terms].sum(axis=1)).ravel()
             # Squash to 0..1 so it blends with cosine similarity.
             bm25 = bm25 / (bm25 + 6.0)
-        sims = (self._phrase_matrix @ self._chars.transform([fold(query)]).T).toarray().ravel()
+        vector = self._chars.transform_one(fold(query))
+        sims = self._phrase_matrix[:, vector.indices] @ vector.values
         best = np.zeros(len(self.articles))
-        np.maximum.at(best, self._owners, sims)
+        np.maximum.at(best, self._owners, np.asarray(sims).ravel())
         return np.asarray(0.5 * bm25 + 0.5 * best)
+
+
+def _term_counts(docs: list[list[str]], vocabulary: dict[str, int]) -> sparse.csr_matrix:
+    rows, cols, vals = [], [], []
+    for row, tokens in enumerate(docs):
+        for token, count in Counter(tokens).items():
+            rows.append(row)
+            cols.append(vocabulary[token])
+            vals.append(float(count))
+    shape = (len(docs), max(len(vocabulary), 1))
+    return sparse.csr_matrix((vals, (rows, cols)), shape=shape)
 
 
 def _bm25_weights(tf: sparse.csr_matrix, k1: float, b: float) -> sparse.csr_matrix:

@@ -20,6 +20,7 @@ class Database:
         if self.is_sqlite:
             _ensure_parent_dir(url)
             kwargs["connect_args"] = {"timeout": 30}
+            kwargs["pool_reset_on_return"] = None
         else:
             kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)

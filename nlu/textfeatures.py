@@ -1,0 +1,145 @@
+"""Word and character n-gram TF-IDF without scikit-learn at run time.
+
+scikit-learn trains the intent model (`harborline nlu train`), but importing it
+costs ~70 MB and its per-call validation costs milliseconds. The running
+service needs only the fitted numbers, so this module re-implements the two
+analyzers we use exactly as scikit-learn defines them (a test compares them
+on arbitrary text) and applies vocabulary, idf and l2 normalisation itself.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy import sparse
+
+__all__ = ["Analyzer", "SparseVector", "Tfidf", "char_wb_ngrams", "make_analyzer", "word_ngrams"]
+
+Analyzer = Callable[[str], list[str]]
+_WORD = re.compile(r"(?u)\b\w\w+\b")
+_SPACES = re.compile(r"\s\s+")
+
+
+def char_wb_ngrams(text: str, low: int, high: int) -> list[str]:
+    """sklearn's analyzer='char_wb' (lowercase=True)."""
+    text = _SPACES.sub(" ", text.lower())
+    grams: list[str] = []
+    for word in text.split():
+        padded = f" {word} "
+        length = len(padded)
+        for n in range(low, high + 1):
+            offset = 0
+            grams.append(padded[offset : offset + n])
+            while offset + n < length:
+                offset += 1
+                grams.append(padded[offset : offset + n])
+            if offset == 0:  # A word shorter than n is counted once.
+                break
+    return grams
+
+
+def word_ngrams(text: str, low: int, high: int) -> list[str]:
+    """sklearn's analyzer='word' with the default token pattern (lowercase=True)."""
+    tokens = _WORD.findall(text.lower())
+    if high == 1:
+        return tokens
+    grams = list(tokens) if low == 1 else []
+    start = max(low, 2)
+    for n in range(start, min(high + 1, len(tokens) + 1)):
+        grams.extend(" ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1))
+    return grams
+
+
+def make_analyzer(kind: str, low: int, high: int) -> Analyzer:
+    if kind == "char_wb":
+        return lambda text: char_wb_ngrams(text, low, high)
+    if kind == "word":
+        return lambda text: word_ngrams(text, low, high)
+    raise ValueError(f"unknown analyzer {kind!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class SparseVector:
+    indices: NDArray[np.int64]
+    values: NDArray[np.float64]
+
+
+class Tfidf:
+    """A fitted tf-idf transform (smooth idf, optional sublinear tf, l2 norm)."""
+
+    def __init__(
+        self,
+        kind: str,
+        ngram_range: tuple[int, int],
+        vocabulary: dict[str, int],
+        idf: NDArray[np.float64],
+        sublinear_tf: bool = True,
+    ) -> None:
+        self.kind = kind
+        self.ngram_range = ngram_range
+        self.analyze = make_analyzer(kind, *ngram_range)
+        self.vocabulary = vocabulary
+        self.idf = np.asarray(idf, dtype=np.float64)
+        self.sublinear_tf = sublinear_tf
+
+    @property
+    def size(self) -> int:
+        return len(self.vocabulary)
+
+    @classmethod
+    def fit(
+        cls,
+        documents: Iterable[str],
+        kind: str,
+        ngram_range: tuple[int, int],
+        sublinear_tf: bool = True,
+    ) -> Tfidf:
+        analyze = make_analyzer(kind, *ngram_range)
+        vocabulary: dict[str, int] = {}
+        document_frequency: Counter[int] = Counter()
+        count = 0
+        for document in documents:
+            count += 1
+            for gram in set(analyze(document)):
+                index = vocabulary.setdefault(gram, len(vocabulary))
+                document_frequency[index] += 1
+        df = np.zeros(len(vocabulary))
+        for index, value in document_frequency.items():
+            df[index] = value
+        idf = np.log((1 + count) / (1 + df)) + 1.0
+        return cls(kind, ngram_range, vocabulary, idf, sublinear_tf)
+
+    def transform_one(self, text: str) -> SparseVector:
+        counts = Counter(self.analyze(text))
+        pairs = [(self.vocabulary[g], c) for g, c in counts.items() if g in self.vocabulary]
+        if not pairs:
+            return SparseVector(np.empty(0, np.int64), np.empty(0, np.float64))
+        indices = np.fromiter((i for i, _ in pairs), np.int64, len(pairs))
+        tf = np.fromiter((c for _, c in pairs), np.float64, len(pairs))
+        if self.sublinear_tf:
+            tf = 1.0 + np.log(tf)
+        values = tf * self.idf[indices]
+        norm = float(np.sqrt(values @ values))
+        return SparseVector(indices, values / norm if norm else values)
+
+    def transform(self, texts: Sequence[str]) -> sparse.csr_matrix:
+        rows, cols, vals = [], [], []
+        for row, text in enumerate(texts):
+            vector = self.transform_one(text)
+            rows.extend([row] * len(vector.indices))
+            cols.extend(vector.indices.tolist())
+            vals.extend(vector.values.tolist())
+        return sparse.csr_matrix((vals, (rows, cols)), shape=(len(texts), self.size))
+
+    def state(self) -> dict[str, object]:
+        return {
+            "kind": self.kind,
+            "ngram_range": list(self.ngram_range),
+            "vocabulary": self.vocabulary,
+            "sublinear_tf": self.sublinear_tf,
+        }
