@@ -82,13 +82,9 @@ class IntentClassifier:
         }
         tmp = path.with_suffix(".tmp")
         with tmp.open("wb") as handle:
-            np.savez(
-                handle,
-                meta=np.array(json.dumps(meta)),
-                coef=self.coef,
-                intercept=self.intercept,
-                **{f"idf{i}": f.idf for i, f in enumerate(self.features)},
-            )
+            arrays: dict[str, Any] = {f"idf{i}": f.idf for i, f in enumerate(self.features)}
+            arrays.update(meta=np.array(json.dumps(meta)), coef=self.coef, intercept=self.intercept)
+            np.savez(handle, **arrays)
         tmp.replace(path)
 
     @classmethod
