@@ -26,8 +26,9 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy bot dialogs nlu escalation resources_kb
 
+# Every scripts/bench*.py writes its own section of docs/benchmarks.md.
 bench: install
-	$(BIN)/python scripts/bench.py
+	for script in scripts/bench*.py; do $(BIN)/python $$script || exit 1; done
 
 clean:
 	rm -rf $(VENV) var build *.egg-info

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import json
 import os
 import sys
@@ -50,7 +51,15 @@ def _parser() -> argparse.ArgumentParser:
     chat.add_argument("--script", help="file with one user message per line ('-' for stdin)")
     chat.add_argument("--json", action="store_true", help="one JSON object per user line")
     chat.set_defaults(handler=_chat)
+
+    # Domain packages add their own commands (`harborline kb ...`, `harborline nlu ...`).
+    for module_name in PLUGIN_MODULES:
+        module = importlib.import_module(module_name)
+        module.register(sub)
     return parser
+
+
+PLUGIN_MODULES = ("nlu.cli", "resources_kb.cli")
 
 
 def _run(args: argparse.Namespace) -> int:

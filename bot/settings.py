@@ -55,6 +55,10 @@ class Settings(BaseSettings):
         default=300.0, alias="MAINTENANCE_INTERVAL_SECONDS", ge=0
     )
 
+    # Rasa-compatible REST channel (POST /webhooks/rest/webhook): off unless enabled.
+    rest_channel_enabled: bool = Field(default=False, alias="REST_CHANNEL_ENABLED")
+    rest_channel_token: str = Field(default="", alias="REST_CHANNEL_TOKEN")
+
     # Knowledge base.
     kb_content_dir: Path | None = Field(default=None, alias="KB_CONTENT_DIR")
 

@@ -1,0 +1,11 @@
+"""`harborline nlu ...` commands."""
+
+from __future__ import annotations
+
+import argparse
+
+__all__ = ["register"]
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    sub.add_parser("nlu", help="language understanding tasks")
