@@ -32,7 +32,7 @@ from dialogs import flow
 from dialogs.commands import match_command
 from dialogs.normalize import clean_inbound
 from dialogs.texts import get_texts, lines_for
-from nlu.intents import IntentClassifier
+from nlu.engine import NluEngine
 from nlu.language import detect_language
 from nlu.risk import assess
 from resources_kb.service import KnowledgeBase
@@ -86,14 +86,14 @@ class Pipeline:
         db: Database,
         state: SharedState,
         kb: KnowledgeBase,
-        intents: IntentClassifier | None,
+        nlu: NluEngine,
         clock: Callable[[], datetime] = _utcnow,
     ) -> None:
         self.settings = settings
         self.db = db
         self.state = state
         self.kb = kb
-        self.intents = intents
+        self.nlu = nlu
         self.clock = clock
         self.cipher = Cipher(settings.fernet_keys)
 
@@ -219,7 +219,7 @@ class _TurnContext:
         text = self.text[:limit]
         command = match_command(text)
         locale = self._locale(contact, text, command, is_new)
-        intent = self._intent(text, command)
+        intent = await self._intent(text, command)
         turn = flow.Turn(
             text=text,
             state=conversation.state,
@@ -316,12 +316,10 @@ class _TurnContext:
             contact.locale = locale
         return locale
 
-    def _intent(self, text: str, command: Any) -> Intent:
+    async def _intent(self, text: str, command: Any) -> Intent:
         if command is not None:
             return Intent(f"command.{command.name}", 1.0)
-        if self.p.intents is None:
-            return Intent("unknown", 0.0)
-        return self.p.intents.classify(text)
+        return await self.p.nlu.parse(text)
 
     async def _apply(
         self,

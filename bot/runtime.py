@@ -12,6 +12,7 @@ from bot.settings import Settings
 from bot.state import SharedState, make_state
 from bot.storage.db import Database
 from bot.storage.migrate import upgrade
+from nlu.engine import NluEngine, RasaClient
 from nlu.intents import IntentClassifier
 from resources_kb.service import KnowledgeBase
 
@@ -26,9 +27,11 @@ class Runtime:
     db: Database
     state: SharedState
     kb: KnowledgeBase
+    nlu: NluEngine
     pipeline: Pipeline
 
     async def close(self) -> None:
+        await self.nlu.close()
         await self.state.close()
         await self.db.close()
 
@@ -50,5 +53,9 @@ async def build_runtime(
     if intents is None:
         intents = IntentClassifier.load_or_train(settings.var_dir / "models", in_subprocess=True)
     log.info("runtime ready: %d articles, intents=%s", len(kb), intents and intents.version)
-    pipeline = Pipeline(settings, db, state, kb, intents, clock)
-    return Runtime(settings, db, state, kb, pipeline)
+    rasa = None
+    if settings.nlu_backend == "rasa":
+        rasa = RasaClient(settings.rasa_url, settings.rasa_timeout_seconds)
+    nlu = NluEngine(intents, rasa, clock)
+    pipeline = Pipeline(settings, db, state, kb, nlu, clock)
+    return Runtime(settings, db, state, kb, nlu, pipeline)

@@ -55,6 +55,11 @@ class Settings(BaseSettings):
         default=300.0, alias="MAINTENANCE_INTERVAL_SECONDS", ge=0
     )
 
+    # Intents: the built-in classifier, or a Rasa server (falls back to built-in).
+    nlu_backend: str = Field(default="builtin", alias="NLU_BACKEND", pattern="^(builtin|rasa)$")
+    rasa_url: str = Field(default="http://127.0.0.1:5005", alias="RASA_URL")
+    rasa_timeout_seconds: float = Field(default=0.5, alias="RASA_TIMEOUT_SECONDS", gt=0)
+
     # Rasa-compatible REST channel (POST /webhooks/rest/webhook): off unless enabled.
     rest_channel_enabled: bool = Field(default=False, alias="REST_CHANNEL_ENABLED")
     rest_channel_token: str = Field(default="", alias="REST_CHANNEL_TOKEN")
