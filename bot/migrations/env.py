@@ -9,7 +9,9 @@ from sqlalchemy import pool
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bot.storage.models import Base
+from bot.storage.models import Base, load_all_models
+
+load_all_models()
 
 target_metadata = Base.metadata
 

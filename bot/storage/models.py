@@ -94,6 +94,15 @@ class Conversation(Base):
     # Risk of the previous message, so a follow-up is read in context.
     last_risk: Mapped[dict[str, Any]] = mapped_column(default=dict)
     updated_at: Mapped[datetime]
+    # During a warm handoff, the survivor's messages go to this escalation's counselor.
+    handoff_escalation_id: Mapped[int | None] = mapped_column(
+        ForeignKey(
+            "escalations.id",
+            ondelete="SET NULL",
+            use_alter=True,
+            name="fk_conversations_handoff_escalation",
+        )
+    )
 
 
 class Message(Base):
@@ -148,8 +157,22 @@ class Escalation(Base):
     categories: Mapped[list[str]] = mapped_column(default=list)
     cues: Mapped[list[str]] = mapped_column(default=list)
     excerpt_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # open -> paged -> acknowledged -> claimed -> closed
     status: Mapped[str] = mapped_column(String(16), default="open")
     created_at: Mapped[datetime]
+    # Paging: the next escalation step is due at next_page_at unless acknowledged.
+    page_step: Mapped[int] = mapped_column(Integer, default=-1, server_default="-1")
+    next_page_at: Mapped[datetime | None]
+    acknowledged_at: Mapped[datetime | None]
+    acknowledged_by: Mapped[int | None] = mapped_column(
+        ForeignKey("counselors.id", ondelete="SET NULL", name="fk_escalations_acknowledged_by")
+    )
+    claimed_by: Mapped[int | None] = mapped_column(
+        ForeignKey("counselors.id", ondelete="SET NULL", name="fk_escalations_claimed_by")
+    )
+    claimed_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    disposition: Mapped[str | None] = mapped_column(String(32))
 
 
 class AuditEvent(Base):
@@ -162,3 +185,12 @@ class AuditEvent(Base):
     actor: Mapped[str] = mapped_column(String(64))
     action: Mapped[str] = mapped_column(String(64))
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+# Tables of other packages register on the same metadata when imported; the ORM
+# needs them all to resolve foreign keys, so they load with this module.
+def load_all_models() -> None:
+    import escalation.models  # noqa: F401
+
+
+load_all_models()
