@@ -59,7 +59,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-PLUGIN_MODULES = ("nlu.cli", "resources_kb.cli")
+PLUGIN_MODULES = ("nlu.cli", "resources_kb.cli", "escalation.cli")
 
 
 def _run(args: argparse.Namespace) -> int:
