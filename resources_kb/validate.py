@@ -1,0 +1,204 @@
+"""Checks for content before it reaches anyone: pure functions, tested by tables.
+
+Errors (exit code 1 in `kb validate`): missing required fields, a phone
+number that is neither E.164 nor a known short code, a malformed URL, an
+article without its pair in the other locale. Warnings: stale articles
+(last reviewed longer ago than `stale_days`) and stale service listings.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+from urllib.parse import urlsplit
+
+from resources_kb.content import Article
+from resources_kb.workflow import STATUSES
+
+__all__ = [
+    "LOCALES",
+    "SHORT_CODES",
+    "STALE_DAYS",
+    "Problem",
+    "check_articles",
+    "check_services",
+    "is_phone",
+    "is_url",
+    "stale_articles",
+]
+
+LOCALES = ("en", "es")
+STALE_DAYS = 180
+# E.164: "+", a country code that does not start with 0, 8 to 15 digits in all.
+_E164 = re.compile(r"^\+[1-9]\d{7,14}$")
+# Short numbers we know by name (from ../shared/facts.md), per country.
+SHORT_CODES: dict[str, frozenset[str]] = {
+    "US": frozenset({"911", "988", "711", "233733", "741741", "88788"}),
+    "CA": frozenset({"911"}),
+    "UK": frozenset({"999", "112", "116123", "111"}),
+    "ES": frozenset({"112", "016", "091", "062"}),
+    "MX": frozenset({"911", "089"}),
+}
+_ALL_SHORT = frozenset().union(*SHORT_CODES.values())
+_ARTICLE_REQUIRED = ("id", "locale", "title", "short_answer", "body", "last_reviewed", "reviewer")
+_SERVICE_REQUIRED = ("id", "name", "kind", "jurisdiction", "contact", "hours", "last_verified")
+SERVICE_KINDS = frozenset(
+    {
+        "hotline",
+        "crisis",
+        "emergency",
+        "shelter",
+        "legal",
+        "health",
+        "counseling",
+        "work",
+        "documents",
+    }
+)
+_CONTACT_NUMBERS = ("phone", "text", "tty", "whatsapp")
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    level: str  # "error" | "warning"
+    where: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.level}: {self.where}: {self.message}"
+
+
+def is_phone(value: str, jurisdiction: str = "any") -> bool:
+    """E.164 ("+18883737888") or a short code known for the jurisdiction."""
+    value = value.strip()
+    if _E164.match(value):
+        return True
+    country = jurisdiction.split("-", 1)[0]
+    known = SHORT_CODES.get(country, _ALL_SHORT) if country != "any" else _ALL_SHORT
+    return value in known
+
+
+def is_url(value: str) -> bool:
+    """An absolute http(s) URL with a dotted host and no spaces."""
+    if any(c.isspace() for c in value):
+        return False
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return False
+    host = parts.hostname or ""
+    labels = host.split(".")
+    return (
+        parts.scheme in ("http", "https")
+        and len(labels) >= 2
+        and all(re.fullmatch(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?", label) for label in labels)
+        and labels[-1].isalpha()
+    )
+
+
+def _looks_like_url(value: str) -> bool:
+    return value.startswith(("http:", "https:", "www."))
+
+
+def check_article(article: Article) -> list[Problem]:
+    where = f"{article.locale}/{article.id}"
+    problems = [
+        Problem("error", where, f"missing {name}")
+        for name in _ARTICLE_REQUIRED
+        if not getattr(article, name)
+    ]
+    if article.locale not in LOCALES:
+        problems.append(Problem("error", where, f"unknown locale {article.locale!r}"))
+    if article.status not in STATUSES:
+        problems.append(Problem("error", where, f"unknown status {article.status!r}"))
+    if not article.sources:
+        problems.append(Problem("error", where, "no sources"))
+    for source in article.sources:
+        if _looks_like_url(source) and not is_url(source):
+            problems.append(Problem("error", where, f"malformed URL {source!r}"))
+    return problems
+
+
+def check_articles(
+    articles: Sequence[Article], today: date, stale_days: int = STALE_DAYS
+) -> list[Problem]:
+    problems = [p for a in articles for p in check_article(a)]
+    seen: dict[str, set[str]] = {}
+    for article in articles:
+        key = f"{article.locale}/{article.id}"
+        if article.id in seen and article.locale in seen[article.id]:
+            problems.append(Problem("error", key, "duplicate id"))
+        seen.setdefault(article.id, set()).add(article.locale)
+    for article_id, locales in sorted(seen.items()):
+        for missing in sorted(set(LOCALES) - locales):
+            problems.append(Problem("error", f"{missing}/{article_id}", "missing translation"))
+    problems.extend(
+        Problem("warning", f"{a.locale}/{a.id}", f"stale: last reviewed {a.last_reviewed}")
+        for a in stale_articles(articles, today, stale_days)
+    )
+    return problems
+
+
+def stale_articles(
+    articles: Iterable[Article], today: date, stale_days: int = STALE_DAYS
+) -> list[Article]:
+    """Articles in use whose review is older than `stale_days` (or never done)."""
+    return [
+        a
+        for a in articles
+        if a.status != "retired"
+        and (a.last_reviewed is None or (today - a.last_reviewed).days > stale_days)
+    ]
+
+
+def check_service(listing: dict[str, Any], today: date, stale_days: int) -> list[Problem]:
+    where = f"service/{listing.get('id', '?')}"
+    problems = [
+        Problem("error", where, f"missing {name}")
+        for name in _SERVICE_REQUIRED
+        if not listing.get(name)
+    ]
+    kind = listing.get("kind")
+    if kind and kind not in SERVICE_KINDS:
+        problems.append(Problem("error", where, f"unknown kind {kind!r}"))
+    jurisdiction = str(listing.get("jurisdiction", "any"))
+    contact = listing.get("contact") or {}
+    if not isinstance(contact, dict):
+        return [*problems, Problem("error", where, "contact must be a mapping")]
+    for field in _CONTACT_NUMBERS:
+        if field in contact and not is_phone(str(contact[field]), jurisdiction):
+            problems.append(
+                Problem(
+                    "error", where, f"{field} {contact[field]!r} is not E.164 or a known short code"
+                )
+            )
+    if "web" in contact and not is_url(str(contact["web"])):
+        problems.append(Problem("error", where, f"malformed URL {contact['web']!r}"))
+    for source in listing.get("sources") or ():
+        if _looks_like_url(str(source)) and not is_url(str(source)):
+            problems.append(Problem("error", where, f"malformed URL {source!r}"))
+    verified = listing.get("last_verified")
+    if verified:
+        try:
+            checked = date.fromisoformat(str(verified))
+        except ValueError:
+            problems.append(Problem("error", where, f"bad date {verified!r}"))
+        else:
+            if (today - checked).days > stale_days:
+                problems.append(Problem("warning", where, f"stale: last verified {checked}"))
+    return problems
+
+
+def check_services(
+    listings: Sequence[dict[str, Any]], today: date, stale_days: int = STALE_DAYS
+) -> list[Problem]:
+    problems = [p for s in listings for p in check_service(s, today, stale_days)]
+    ids = [s.get("id") for s in listings]
+    problems.extend(
+        Problem("error", f"service/{i}", "duplicate id")
+        for i in sorted({i for i in ids if ids.count(i) > 1}, key=str)
+    )
+    return problems
