@@ -1,7 +1,7 @@
 """escalation and counselors
 
 Revision ID: 0010
-Revises: 0001
+Revises: 0002
 Create Date: 2026-11-21 23:05:13.386693
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010"
-down_revision = "0001"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,220 @@
+"""Escalation, paging with acknowledgement, warm handoff: real storage, injected clock."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.runtime import Runtime
+from bot.storage.models import Conversation, Escalation, Message
+from escalation import service
+from escalation.models import Counselor, OutboxItem, Page, Shift
+from escalation.service import EscalationError
+from tests.bot.helpers import event_types, joined, say
+from tests.conftest import Clock
+
+TEXTS = {"joined": "A counselor is here now.", "closed": "The counselor has left this chat."}
+
+
+async def add_counselor(
+    runtime: Runtime, name: str, *, position: str | None = None, on_call: bool = False,
+    role: str = "counselor",
+) -> Counselor:  # fmt: skip
+    now = runtime.pipeline.clock()
+    async with runtime.db.sessions() as session, session.begin():
+        counselor = Counselor(
+            name=name, password_hash="x", role=role, active=True, on_call=on_call,
+            page_channel="console", failed_logins=0, created_at=now,
+        )  # fmt: skip
+        session.add(counselor)
+        await session.flush()
+        if position:
+            session.add(
+                Shift(
+                    counselor_id=counselor.id,
+                    position=position,
+                    timezone="UTC",
+                    starts_at=now - timedelta(hours=1),
+                    ends_at=now + timedelta(days=30),
+                    created_at=now,
+                )
+            )
+    return counselor
+
+
+async def pages(runtime: Runtime) -> list[tuple[int, int]]:
+    async with runtime.db.sessions() as session:
+        rows = await session.execute(select(Page.step, Page.counselor_id).order_by(Page.id))
+        return [(int(s), int(c)) for s, c in rows.all()]
+
+
+async def escalation_row(runtime: Runtime) -> Escalation:
+    async with runtime.db.sessions() as session:
+        row = await session.scalar(select(Escalation))
+    assert row is not None
+    return row
+
+
+async def test_primary_is_paged_at_once_then_backup_supervisor_all(
+    runtime: Runtime, clock: Clock
+) -> None:
+    primary = await add_counselor(runtime, "pri", position="primary")
+    backup = await add_counselor(runtime, "bak", position="backup")
+    boss = await add_counselor(runtime, "sup", position="supervisor", role="supervisor")
+    extra = await add_counselor(runtime, "extra", on_call=True)
+    result = await say(runtime, "I'm going to kill myself tonight, I have the pills")
+    assert "asking a counselor to join" in joined(result)
+    events = await runtime.paging.run_once()
+    assert [e["counselor_id"] for e in events] == [primary.id]
+    assert await runtime.paging.run_once() == []  # Not due again yet.
+    clock.advance(seconds=61)  # Imminent: 60 s to acknowledge.
+    assert [e["counselor_id"] for e in await runtime.paging.run_once()] == [backup.id]
+    clock.advance(seconds=61)
+    assert [e["counselor_id"] for e in await runtime.paging.run_once()] == [boss.id]
+    clock.advance(seconds=61)
+    everyone = {e["counselor_id"] for e in await runtime.paging.run_once()}
+    assert extra.id in everyone
+    assert len(await pages(runtime)) == 3 + len(everyone)
+
+
+async def test_acknowledgement_stops_re_paging(runtime: Runtime, clock: Clock) -> None:
+    primary = await add_counselor(runtime, "pri", position="primary")
+    await add_counselor(runtime, "bak", position="backup")
+    await say(runtime, "he has a knife and says he will kill me tonight")
+    await runtime.paging.run_once()
+    escalation = await escalation_row(runtime)
+    async with runtime.db.sessions() as session, session.begin():
+        published = await service.acknowledge(session, escalation.id, primary, clock())
+    assert published.events[0]["type"] == "escalation.acknowledged"
+    clock.advance(minutes=30)
+    assert await runtime.paging.run_once() == []
+    assert len(await pages(runtime)) == 1
+
+
+async def test_high_risk_waits_three_minutes(runtime: Runtime, clock: Clock) -> None:
+    await add_counselor(runtime, "pri", position="primary")
+    await add_counselor(runtime, "bak", position="backup")
+    await say(runtime, "I want to die")
+    await runtime.paging.run_once()
+    clock.advance(seconds=120)
+    assert await runtime.paging.run_once() == []
+    clock.advance(seconds=61)
+    assert len(await runtime.paging.run_once()) == 1
+
+
+async def test_nobody_on_call_is_told_honestly_and_escalation_waits(runtime: Runtime) -> None:
+    result = await say(runtime, "I want to kill myself")
+    assert "No counselor is free right now" in joined(result)
+    assert "988" in joined(result)
+    assert "escalation.created" in event_types(result)
+    assert await runtime.paging.run_once() == []
+    escalation = await escalation_row(runtime)
+    assert escalation.status == "open" and escalation.next_page_at is not None
+
+
+async def test_a_second_alarm_raises_the_open_escalation(runtime: Runtime) -> None:
+    await say(runtime, "hi")
+    await say(runtime, "talk to a person")
+    result = await say(runtime, "I have the pills in my hand")
+    assert "escalation.updated" in event_types(result)
+    async with runtime.db.sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(Escalation)) == 1
+    assert (await escalation_row(runtime)).level == "imminent"
+
+
+async def test_queue_is_ordered_by_risk_then_waiting_time(runtime: Runtime, clock: Clock) -> None:
+    viewer = await add_counselor(runtime, "sup", role="supervisor")
+    await say(runtime, "talk to a person", address="a")
+    clock.advance(seconds=5)
+    await say(runtime, "I want to die", address="b")
+    clock.advance(seconds=5)
+    await say(runtime, "I have the pills in my hand right now", address="c")
+    clock.advance(seconds=5)
+    await say(runtime, "talk to a person", address="d")
+    async with runtime.db.sessions() as session:
+        items = await service.queue(session, viewer, clock())
+    assert [i.level for i in items] == ["imminent", "high", "none", "none"]
+    assert items[2].waiting_seconds > items[3].waiting_seconds
+
+
+async def test_warm_handoff_relays_both_ways_and_closes_gently(
+    runtime: Runtime, clock: Clock
+) -> None:
+    counselor = await add_counselor(runtime, "pri", position="primary")
+    await say(runtime, "hi")
+    await say(runtime, "talk to a person")
+    escalation = await escalation_row(runtime)
+    cipher = runtime.pipeline.cipher
+    async with runtime.db.sessions() as session, session.begin():
+        published = await service.claim(session, escalation.id, counselor, clock(), cipher, TEXTS)
+    assert "handoff.started" in [e["type"] for e in published.events]
+
+    relayed = await say(runtime, "I'm scared he will find me")
+    assert relayed.replies == []  # The counselor answers, not the bot.
+    assert "handoff.message" in event_types(relayed)
+    async with runtime.db.sessions() as session, session.begin():
+        await service.relay_to_survivor(
+            session, escalation.id, counselor, "I'm here with you.", cipher, clock(), "k1"
+        )
+        # A retried send with the same key is not queued twice.
+        await service.relay_to_survivor(
+            session, escalation.id, counselor, "I'm here with you.", cipher, clock(), "k1"
+        )
+    from bot.outbox import take_for_contact
+
+    who = runtime.pipeline.identity("web", "person-1")
+    delivered = await take_for_contact(runtime.db, cipher, who, clock())
+    assert delivered == [TEXTS["joined"], "I'm here with you."]
+    assert await take_for_contact(runtime.db, cipher, who, clock()) == []  # Once only.
+
+    danger = await say(runtime, "he is at the door with a knife")
+    assert "escalation.updated" in event_types(danger)  # Flagged to the counselor.
+
+    async with runtime.db.sessions() as session, session.begin():
+        await service.close(session, escalation.id, counselor, "resolved", clock(), cipher, TEXTS)
+    assert await take_for_contact(runtime.db, cipher, who, clock()) == [TEXTS["closed"]]
+    after = await say(runtime, "menu")
+    assert after.replies  # Back with the bot.
+    async with runtime.db.sessions() as session:
+        conversation = await session.scalar(select(Conversation))
+        assert conversation is not None and conversation.handoff_escalation_id is None
+        # No consent was given: the handoff transcript went with the handoff.
+        assert await session.scalar(select(func.count()).select_from(Message)) == 0
+
+
+async def test_only_one_counselor_can_claim(runtime: Runtime, clock: Clock) -> None:
+    one = await add_counselor(runtime, "one", on_call=True)
+    two = await add_counselor(runtime, "two", on_call=True)
+    await say(runtime, "talk to a person")
+    escalation = await escalation_row(runtime)
+    cipher = runtime.pipeline.cipher
+    async with runtime.db.sessions() as session, session.begin():
+        await service.claim(session, escalation.id, one, clock(), cipher, TEXTS)
+    with pytest.raises(EscalationError):
+        async with runtime.db.sessions() as session, session.begin():
+            await service.claim(session, escalation.id, two, clock(), cipher, TEXTS)
+    with pytest.raises(EscalationError):
+        async with runtime.db.sessions() as session, session.begin():
+            await service.relay_to_survivor(session, escalation.id, two, "hi", cipher, clock())
+    async with runtime.db.sessions() as session, session.begin():
+        await service.transfer(session, escalation.id, one, two, clock())
+    async with runtime.db.sessions() as session, session.begin():
+        await service.relay_to_survivor(session, escalation.id, two, "hello", cipher, clock())
+    async with runtime.db.sessions() as session:
+        outbox = await session.scalar(select(func.count()).select_from(OutboxItem))
+    assert outbox == 2  # "joined" and "hello".
+
+
+async def test_stop_during_handoff_ends_it(runtime: Runtime, clock: Clock) -> None:
+    counselor = await add_counselor(runtime, "pri", on_call=True)
+    await say(runtime, "talk to a person")
+    escalation = await escalation_row(runtime)
+    async with runtime.db.sessions() as session, session.begin():
+        await service.claim(
+            session, escalation.id, counselor, clock(), runtime.pipeline.cipher, TEXTS
+        )
+    result = await say(runtime, "stop")
+    assert "handoff.ended" in event_types(result)
+    assert (await escalation_row(runtime)).status == "closed"
