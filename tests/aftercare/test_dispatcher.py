@@ -1,0 +1,174 @@
+"""Check-ins end to end on SQLite and PostgreSQL: schedule, send once, answer, miss."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from aftercare import service
+from aftercare.dispatcher import CheckinDispatcher, from_runtime
+from aftercare.models import Checkin
+from aftercare.rules import Rule
+from bot.runtime import Runtime
+from bot.storage.db import Database
+from bot.storage.models import Contact, Escalation
+from escalation.models import OutboxItem
+from tests.bot.helpers import event_types, say
+from tests.conftest import Clock
+
+
+async def _schedule_tomorrow(runtime: Runtime, address: str = "person-1") -> None:
+    await say(runtime, "hi", address)
+    await say(runtime, "no", address)
+    asked = await say(runtime, "check in with me tomorrow", address)
+    assert "Is that OK?" in asked.replies[0].text
+    done = await say(runtime, "yes", address)
+    assert "checkin.scheduled" in event_types(done)
+
+
+async def _outbox_keys(db: Database) -> list[str]:
+    async with db.sessions() as session:
+        return list((await session.execute(select(OutboxItem.idempotency_key))).scalars())
+
+
+async def _statuses(db: Database) -> list[str]:
+    async with db.sessions() as session:
+        return list((await session.execute(select(Checkin.status).order_by(Checkin.id))).scalars())
+
+
+async def test_schedule_send_once_and_answer_ok(runtime: Runtime, clock: Clock) -> None:
+    await _schedule_tomorrow(runtime)
+    dispatcher = from_runtime(runtime)
+    assert await dispatcher.run_once() == []  # Not due yet.
+    clock.advance(days=1, hours=1)
+    events = await dispatcher.run_once()
+    assert [e["type"] for e in events] == ["checkin.sent"]
+    assert await dispatcher.run_once() == []  # Never twice.
+    assert await _outbox_keys(runtime.db) == ["checkin:1:1"]
+    answered = await say(runtime, "1")
+    assert "checkin.answered" in event_types(answered)
+    assert await _statuses(runtime.db) == ["answered"]
+
+
+async def test_two_means_talk_to_someone(runtime: Runtime, clock: Clock) -> None:
+    await _schedule_tomorrow(runtime)
+    clock.advance(days=1, hours=1)
+    await from_runtime(runtime).run_once()
+    result = await say(runtime, "2")
+    assert {"checkin.answered", "escalation.created"} <= set(event_types(result))
+
+
+async def test_stop_cancels_at_due_time(runtime: Runtime, clock: Clock) -> None:
+    await _schedule_tomorrow(runtime)
+    await say(runtime, "stop")
+    clock.advance(days=1, hours=1)
+    events = await from_runtime(runtime).run_once()
+    assert [(e["type"], e.get("reason")) for e in events] == [("checkin.cancelled", "stopped")]
+    assert await _outbox_keys(runtime.db) == []
+
+
+async def test_forget_me_removes_checkins(runtime: Runtime, clock: Clock) -> None:
+    await _schedule_tomorrow(runtime)
+    await say(runtime, "forget me")
+    await say(runtime, "yes")
+    assert await _statuses(runtime.db) == []
+
+
+async def test_missed_tells_a_counselor_only_with_opt_in(runtime: Runtime, clock: Clock) -> None:
+    await _schedule_tomorrow(runtime, "a")
+    await _schedule_tomorrow(runtime, "b")
+    async with runtime.db.sessions() as session, session.begin():
+        contact = await session.scalar(
+            select(Contact).where(Contact.address_hash == runtime.pipeline.identity("web", "b"))
+        )
+        assert contact is not None
+        await service.set_preferences(session, contact, clock(), notify_after_missed=1)
+    dispatcher = from_runtime(runtime)
+    clock.advance(days=1, hours=1)
+    await dispatcher.run_once()
+    clock.advance(hours=13)
+    events = await dispatcher.run_once()
+    assert sorted(e["type"] for e in events) == [
+        "checkin.missed",
+        "checkin.missed",
+        "escalation.created",
+    ]
+    async with runtime.db.sessions() as session:
+        reasons = list((await session.execute(select(Escalation.reason))).scalars())
+    assert reasons == ["missed_checkins"]
+
+
+async def test_weekly_moves_on_after_a_miss(runtime: Runtime, clock: Clock) -> None:
+    async with runtime.db.sessions() as session, session.begin():
+        await say(runtime, "hi")
+        contact = await session.scalar(select(Contact))
+        assert contact is not None
+        await service.schedule(
+            session, contact, Rule("weekly", weekday=0, local_time="18:00"), clock()
+        )
+    dispatcher = from_runtime(runtime)
+    for _ in range(3):
+        clock.advance(days=7)
+        await dispatcher.run_once()
+        clock.advance(days=1)
+        await dispatcher.run_once()
+    assert len(await _outbox_keys(runtime.db)) == 3
+    assert await _statuses(runtime.db) == ["scheduled"]
+
+
+async def _many(runtime: Runtime, clock: Clock, n: int) -> None:
+    async with runtime.db.sessions() as session, session.begin():
+        for i in range(n):
+            contact = Contact(
+                address_hash=f"h{i}", channel="web", address_enc=b"x", country="US",
+                locale="en", locale_chosen=False, discreet=False, stopped=False,
+                created_at=clock(), last_seen_at=clock(),
+            )  # fmt: skip
+            session.add(contact)
+            await session.flush()
+            await service.schedule(
+                session, contact, Rule("once", at=clock() + timedelta(hours=2)), clock()
+            )
+
+
+async def test_a_crash_before_commit_leaves_nothing_and_the_next_round_sends(
+    runtime: Runtime, clock: Clock
+) -> None:
+    await _many(runtime, clock, 30)
+    clock.advance(hours=3)
+    crashing = from_runtime(runtime)
+
+    async def crash() -> None:
+        raise KeyboardInterrupt  # Stands in for kill -9 between claim and commit.
+
+    crashing.before_commit = crash
+    with pytest.raises(KeyboardInterrupt):
+        await crashing.run_once()
+    assert await _outbox_keys(runtime.db) == []
+    await from_runtime(runtime).run_once()
+    keys = await _outbox_keys(runtime.db)
+    assert len(keys) == len(set(keys)) == 30
+
+
+async def test_two_dispatchers_at_once_send_each_exactly_once(
+    runtime: Runtime, clock: Clock
+) -> None:
+    if runtime.db.is_sqlite:
+        pytest.skip("SQLite runs a single dispatcher")
+    await _many(runtime, clock, 200)
+    clock.advance(hours=3)
+    first = CheckinDispatcher(Database(runtime.db.url), runtime.pipeline.cipher, clock, batch=20)
+    second = CheckinDispatcher(Database(runtime.db.url), runtime.pipeline.cipher, clock, batch=20)
+    a, b = await asyncio.gather(first.run_once(), second.run_once())
+    await first.db.close()
+    await second.db.close()
+    sent = [e["checkin_id"] for e in a + b if e["type"] == "checkin.sent"]
+    assert len(sent) == len(set(sent)) == 200
+    assert a and b  # Both did some of the work.
+    async with runtime.db.sessions() as session:
+        count = await session.scalar(select(func.count(func.distinct(OutboxItem.idempotency_key))))
+        total = await session.scalar(select(func.count(OutboxItem.id)))
+    assert count == total == 200
