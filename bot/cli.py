@@ -13,11 +13,13 @@ import uuid
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from bot.logs import configure_logging
 from bot.settings import Settings, get_settings
-from nlu.intents import IntentClassifier
+
+if TYPE_CHECKING:
+    from nlu.intents import IntentClassifier
 
 __all__ = ["main"]
 
@@ -121,32 +123,27 @@ def _scratch_settings(tmp: str) -> Settings:
 
 async def _play(lines: Iterable[str], *, as_json: bool, out: TextIO) -> int:
     from bot.runtime import build_runtime
-    from bot.types import InboundMessage
+    from bot.script import ScriptClock, ScriptedChat
 
     with tempfile.TemporaryDirectory(prefix="harborline-chat-") as tmp:
         settings = _scratch_settings(tmp)
-        runtime = await build_runtime(settings, intents=_cached_intents(get_settings()))
-        address = uuid.uuid4().hex
+        clock = ScriptClock()
+        runtime = await build_runtime(
+            settings, intents=_cached_intents(get_settings()), clock=clock
+        )
+        chat = ScriptedChat(runtime, clock)
         try:
-            for number, line in enumerate(lines):
-                message = InboundMessage(
-                    channel="cli",
-                    address=address,
-                    text=line,
-                    provider_id=f"line-{number}",
-                    received_at=datetime.now(UTC),
-                )
-                result = await runtime.pipeline.handle(message)
-                replies = [_render(r.text, [c.label for c in r.choices]) for r in result.replies]
+            for line in lines:
+                record = await chat.play(line)
                 if as_json:
-                    record = {
-                        "user": line,
-                        "replies": replies,
-                        "events": [e.as_dict() for e in result.events],
+                    fields = {
+                        "user": record.user,
+                        "replies": record.replies,
+                        "events": record.events,
                     }
-                    out.write(json.dumps(record, ensure_ascii=False) + "\n")
+                    out.write(json.dumps(fields, ensure_ascii=False) + "\n")
                 else:
-                    out.write(f"> {line}\n" + "".join(f"< {r}\n" for r in replies))
+                    out.write(f"> {line}\n" + "".join(f"< {r}\n" for r in record.replies))
                 out.flush()
         finally:
             await runtime.close()
@@ -154,18 +151,14 @@ async def _play(lines: Iterable[str], *, as_json: bool, out: TextIO) -> int:
 
 
 def _cached_intents(settings: Settings) -> IntentClassifier | None:
+    from nlu.intents import IntentClassifier
+
     return IntentClassifier.load_or_train(settings.var_dir / "models")
-
-
-def _render(text: str, labels: list[str]) -> str:
-    if not labels:
-        return text
-    numbered = "\n".join(f"{i}. {label}" for i, label in enumerate(labels, 1))
-    return f"{text}\n{numbered}"
 
 
 async def _interactive() -> int:
     from bot.runtime import build_runtime
+    from bot.script import _render
     from bot.types import InboundMessage
 
     print("Harborline terminal chat. Ctrl-D to leave.")

@@ -11,27 +11,32 @@ or Redis fails, the caller still gets the crisis text back.
 
 from __future__ import annotations
 
+import hmac
 import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from redis.exceptions import RedisError
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
+from aftercare import service as aftercare
 from bot.crypto import Cipher, address_hash
 from bot.settings import Settings
 from bot.state import SharedState
 from bot.storage.db import AsyncSession, Database
 from bot.storage.models import Contact, Conversation, Escalation, InboxItem, Message
 from bot.types import Choice, Event, InboundMessage, Intent, Reply, RiskAssessment, RiskLevel
-from dialogs import flow
+from dialogs import checkins, flow
 from dialogs.commands import match_command
-from dialogs.normalize import clean_inbound
+from dialogs.normalize import clean_inbound, fold
 from dialogs.texts import get_texts, lines_for
+from escalation.bus import Bus, LocalBus
+from escalation.roster import load_roster
+from escalation.service import LAST_STEP, paging_targets
 from nlu.engine import NluEngine
 from nlu.language import detect_language
 from nlu.risk import assess
@@ -41,6 +46,7 @@ __all__ = ["Pipeline", "TurnResult"]
 
 log = logging.getLogger("harborline.pipeline")
 
+LAST_SEEN_PRECISION = timedelta(minutes=10)
 STORAGE_ERRORS = (SQLAlchemyError, RedisError, OSError, TimeoutError)
 
 
@@ -88,6 +94,7 @@ class Pipeline:
         kb: KnowledgeBase,
         nlu: NluEngine,
         clock: Callable[[], datetime] = _utcnow,
+        bus: Bus | None = None,
     ) -> None:
         self.settings = settings
         self.db = db
@@ -96,6 +103,9 @@ class Pipeline:
         self.nlu = nlu
         self.clock = clock
         self.cipher = Cipher(settings.fernet_keys)
+        self.bus: Bus = bus or LocalBus()
+        # Set by the runtime: nudges the paging dispatcher so the first page goes out now.
+        self.wake_paging: Callable[[], None] = lambda: None
 
     def identity(self, channel: str, address: str) -> str:
         return address_hash(self.settings.address_hash_key, channel, address)
@@ -182,11 +192,25 @@ class Pipeline:
                 return self._stored_result(item) if item else TurnResult(status="duplicate")
             turn = _TurnContext(self, session, message, text, who, risk)
             result = await turn.run()
+            turn_console_events = turn.console_events
             item.status = "done"
             item.payload_enc = None  # The message text lives on only with consent.
             item.processed_at = self.clock()
             item.result_enc = self.cipher.encrypt(result.to_json())
-            return result
+        await self._after_commit(turn_console_events)
+        return result
+
+    async def _after_commit(self, console_events: list[dict[str, Any]]) -> None:
+        if not console_events:
+            return
+        try:
+            for event in console_events:
+                await self.bus.publish(event)
+        except STORAGE_ERRORS as exc:
+            # The rows are committed; consoles still see them on their next refresh.
+            log.warning("console publish failed: %s", type(exc).__name__)
+        if any(e["type"] in ("escalation.created", "risk") for e in console_events):
+            self.wake_paging()
 
 
 class _TurnContext:
@@ -210,19 +234,31 @@ class _TurnContext:
         self.now = pipeline.clock()
         self.events: list[Event] = []
         self.replies: list[Reply] = []
+        # For the console bus, published after the transaction commits.
+        self.console_events: list[dict[str, Any]] = []
         self.erased = False
 
     async def run(self) -> TurnResult:
         contact, conversation, is_new = await self._load()
         self.risk = self._risk_in_context(conversation)
+        screened = self.risk  # Read in context by the next message; the safe word is not.
+        safe_word = self._is_safe_word(contact)
+        if safe_word:  # Silent: a high-risk escalation, a plain visible reply.
+            level = max(self.risk.level, RiskLevel.HIGH)
+            self.risk = RiskAssessment(level, (*self.risk.categories, "safe_word"), self.risk.cues)
         limit = self.p.settings.max_message_chars
         text = self.text[:limit]
         command = match_command(text)
         locale = self._locale(contact, text, command, is_new)
         intent = await self._intent(text, command)
+        in_handoff = conversation.handoff_escalation_id is not None
+        might_escalate = self.risk.escalates or intent.name in ("command.person", "talk_to_person")
+        available = might_escalate and not in_handoff and await self._counselor_available()
         turn = flow.Turn(
             text=text,
-            state=conversation.state,
+            state="handoff"
+            if in_handoff and conversation.state != "confirm_forget"
+            else conversation.state,
             contact=flow.ContactView(
                 locale=locale,
                 country=contact.country,
@@ -230,12 +266,17 @@ class _TurnContext:
                 stopped=contact.stopped,
                 is_new=is_new,
                 retention_days=self.p.settings.retention_days,
+                counselor_available=available,
             ),
             risk=self.risk,
             intent=intent,
             command=command,
             too_long=len(self.text) > limit,
-            data=dict(conversation.data or {}),
+            safe_word=safe_word,
+            data={
+                **(conversation.data or {}),
+                "aftercare": await aftercare.facts(self.session, contact, self.now),
+            },
         )
         decision = flow.step(turn)
         self.replies.extend(decision.replies)
@@ -245,15 +286,39 @@ class _TurnContext:
         data = dict(conversation.data or {})
         await self._apply(decision.effects, contact, conversation, data, locale)
         if not self.erased:
-            conversation.state = decision.state
-            conversation.data = data
-            conversation.last_risk = {"level": self.risk.level.label, "cats": self.risk.categories}
-            conversation.updated_at = self.now
-            contact.last_seen_at = self.now
+            still_in_handoff = conversation.handoff_escalation_id is not None
+            state = "handoff" if still_in_handoff and decision.state == "menu" else decision.state
+            last_risk = {"level": screened.level.label, "cats": list(screened.categories)}
+            # Write only what changed: every UPDATE costs a round trip on the hot path.
+            if (conversation.state, conversation.data, conversation.last_risk) != (
+                state,
+                data,
+                last_risk,
+            ):
+                conversation.state = state
+                conversation.data = data
+                conversation.last_risk = last_risk
+                conversation.updated_at = self.now
+            if self.now - contact.last_seen_at > LAST_SEEN_PRECISION:
+                # Retention counts days; minute-level precision is enough and saves a write.
+                contact.last_seen_at = self.now
             if contact.consent:
                 self._keep_transcript(conversation)
         final_locale = contact.locale or locale if not self.erased else locale
         return TurnResult(self.replies, self.events, "ok", final_locale)
+
+    def _safe_word_hash(self, word: str) -> str:
+        # Keyed and per contact: equal words of two people never look alike.
+        key = self.p.settings.address_hash_key
+        return address_hash(key, "safe_word", f"{self.who}:{fold(word)}")
+
+    def _is_safe_word(self, contact: Contact) -> bool:
+        stored = contact.safe_word_hash
+        return stored is not None and hmac.compare_digest(stored, self._safe_word_hash(self.text))
+
+    async def _counselor_available(self) -> bool:
+        roster = await load_roster(self.session, self.now)
+        return any(paging_targets(step, roster) for step in range(LAST_STEP + 1))
 
     def _risk_summary(self) -> dict[str, Any]:
         return {"level": self.risk.level.label, "categories": list(self.risk.categories)}
@@ -339,18 +404,39 @@ class _TurnContext:
                     contact.consent_at = self.now
                 case flow.SetStopped(value=value):
                     contact.stopped = value
+                case flow.SetDiscreet(value=value):
+                    contact.discreet = value
+                case flow.SetSafeWord(word=word):
+                    contact.safe_word_hash = self._safe_word_hash(word) if word else None
                 case flow.Escalate(reason=reason):
                     await self._escalate(contact, conversation, reason)
                 case flow.Answer(query=query):
-                    self._answer(query, contact.locale or locale, contact.country, data)
+                    await self._answer(query, contact.locale or locale, contact.country, data)
                 case flow.ShowMore(article_id=article_id):
                     self._more(article_id, contact.locale or locale)
+                case flow.Relay():
+                    await self._relay(conversation)
+                case flow.EndHandoff(reason=reason):
+                    await self._end_handoff(conversation, reason)
+                case checkins.CheckinEffect():
+                    done = await aftercare.apply_effect(
+                        self.session, effect, contact, data, self.now
+                    )
+                    self.events.extend(Event(e.pop("type"), e) for e in done)
                 case flow.Erase():
                     await self.session.execute(delete(Contact).where(Contact.id == contact.id))
                     self.erased = True
                     return
 
     async def _escalate(self, contact: Contact, conversation: Conversation, reason: str) -> None:
+        open_one = await self.session.scalar(
+            select(Escalation).where(
+                Escalation.conversation_id == conversation.id, Escalation.status != "closed"
+            )
+        )
+        if open_one is not None:
+            self._raise_open_escalation(open_one)
+            return
         # Kept even without consent: the counselor needs what raised the alarm.
         escalation = Escalation(
             contact_id=contact.id,
@@ -363,6 +449,8 @@ class _TurnContext:
             excerpt_enc=self.p.cipher.encrypt(self.text[:1000]),
             status="open",
             created_at=self.now,
+            page_step=-1,
+            next_page_at=self.now,  # Page at once.
         )
         self.session.add(escalation)
         await self.session.flush()
@@ -372,12 +460,73 @@ class _TurnContext:
                 {"escalation_id": escalation.id, "reason": reason, **self._risk_summary()},
             )
         )
+        self.console_events.append(
+            {
+                "type": "escalation.created",
+                "escalation_id": escalation.id,
+                "level": escalation.level,
+            }
+        )
 
-    def _answer(self, query: str, locale: str, country: str, data: dict[str, Any]) -> None:
+    def _raise_open_escalation(self, escalation: Escalation) -> None:
+        """A new alarm in a conversation already waiting: raise it, don't duplicate it."""
+        if RiskLevel.parse(escalation.level) < self.risk.level:
+            escalation.level = self.risk.level.label
+            escalation.next_page_at = escalation.next_page_at and min(
+                escalation.next_page_at, self.now
+            )
+        escalation.categories = sorted({*escalation.categories, *self.risk.categories})
+        cues = [cue.split(":", 1)[0] for cue in self.risk.cues]
+        escalation.cues = list(dict.fromkeys([*escalation.cues, *cues]))
+        self.events.append(
+            Event("escalation.updated", {"escalation_id": escalation.id, **self._risk_summary()})
+        )
+        self.console_events.append(
+            {"type": "risk", "escalation_id": escalation.id, "level": self.risk.level.label}
+        )
+
+    async def _relay(self, conversation: Conversation) -> None:
+        """Pass the survivor's message to the counselor holding the handoff."""
+        self.session.add(
+            Message(
+                conversation_id=conversation.id,
+                direction="in",
+                text_enc=self.p.cipher.encrypt(self.text),
+                risk_level=self.risk.level.label,
+                created_at=self.now,
+            )
+        )
+        escalation_id = conversation.handoff_escalation_id
+        self.console_events.append(
+            {"type": "message", "escalation_id": escalation_id, "from": "survivor"}
+        )
+        if self.risk.level >= RiskLevel.MODERATE:
+            # The screen keeps running in a handoff; new cues go to the counselor.
+            escalation = await self.session.get(Escalation, escalation_id)
+            if escalation is not None:
+                self._raise_open_escalation(escalation)
+
+    async def _end_handoff(self, conversation: Conversation, reason: str) -> None:
+        escalation_id = conversation.handoff_escalation_id
+        conversation.handoff_escalation_id = None
+        escalation = await self.session.get(Escalation, escalation_id) if escalation_id else None
+        if escalation is not None and escalation.status != "closed":
+            escalation.status = "closed"
+            escalation.closed_at = self.now
+            escalation.disposition = reason
+            escalation.next_page_at = None
+            self.events.append(Event("handoff.ended", {"escalation_id": escalation.id}))
+            self.console_events.append({"type": "handoff.ended", "escalation_id": escalation.id})
+
+    async def _answer(self, query: str, locale: str, country: str, data: dict[str, Any]) -> None:
         texts = get_texts(locale)
+        await self.p.kb.refresh(self.p.db)  # Published changes, at most every few seconds.
         best = self.p.kb.ask(query, locale, country).best
+        answer = best.article.short_answer if best else ""
+        services = [Reply(t) for t in self.p.kb.service_texts(query, locale, country, answer)]
         if best is None:
             self.events.append(Event("kb.no_answer"))
+            self.replies.extend(services)
             self.replies.append(
                 Reply(
                     texts("answers.unknown"),
@@ -398,6 +547,7 @@ class _TurnContext:
         if reviewed:
             text = f"{text}\n{texts('answers.reviewed', date=reviewed)}"
         self.replies.append(Reply(text, (Choice(texts("answers.more"), "/more"),)))
+        self.replies.extend(services)
 
     def _more(self, article_id: str, locale: str) -> None:
         article = self.p.kb.article(article_id, locale) or self.p.kb.article(article_id, "en")

@@ -7,11 +7,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.outbox import OutboxDispatcher
 from bot.pipeline import Pipeline, _utcnow
 from bot.settings import Settings
 from bot.state import SharedState, make_state
 from bot.storage.db import Database
 from bot.storage.migrate import upgrade
+from escalation.bus import Bus, make_bus
+from escalation.dispatcher import PagingDispatcher
+from escalation.service import PagePolicy
 from nlu.engine import NluEngine, RasaClient
 from nlu.intents import IntentClassifier
 from resources_kb.service import KnowledgeBase
@@ -29,9 +33,13 @@ class Runtime:
     kb: KnowledgeBase
     nlu: NluEngine
     pipeline: Pipeline
+    bus: Bus
+    paging: PagingDispatcher
+    outbox: OutboxDispatcher
 
     async def close(self) -> None:
         await self.nlu.close()
+        await self.bus.close()
         await self.state.close()
         await self.db.close()
 
@@ -48,7 +56,7 @@ async def build_runtime(
     if migrate:
         await upgrade(url)
     db = Database(url)
-    state = make_state(settings.redis_url)
+    state = make_state(settings.redis_url, settings.redis_prefix)
     kb = kb or KnowledgeBase.from_files()
     if intents is None:
         intents = IntentClassifier.load_or_train(settings.var_dir / "models", in_subprocess=True)
@@ -57,5 +65,11 @@ async def build_runtime(
     if settings.nlu_backend == "rasa":
         rasa = RasaClient(settings.rasa_url, settings.rasa_timeout_seconds)
     nlu = NluEngine(intents, rasa, clock)
-    pipeline = Pipeline(settings, db, state, kb, nlu, clock)
-    return Runtime(settings, db, state, kb, nlu, pipeline)
+    bus = make_bus(settings.redis_url, settings.redis_prefix)
+    pipeline = Pipeline(settings, db, state, kb, nlu, clock, bus)
+    policy = PagePolicy(settings.page_timeout_imminent_seconds, settings.page_timeout_high_seconds)
+    paging = PagingDispatcher(db, bus, clock, policy)
+    pipeline.wake_paging = paging.wake
+    # Channels with push delivery (Telegram, SMS) add their senders when they start.
+    outbox = OutboxDispatcher(db, pipeline.cipher, {}, clock)
+    return Runtime(settings, db, state, kb, nlu, pipeline, bus, paging, outbox)

@@ -27,6 +27,8 @@ class Settings(BaseSettings):
     # Storage. SQLAlchemy async URLs: sqlite+aiosqlite:///path or postgresql+asyncpg://...
     database_url: str = Field(default="", alias="DATABASE_URL")
     redis_url: str = Field(default="", alias="REDIS_URL")
+    # Keys and channels in Redis start with this, so deployments can share a server.
+    redis_prefix: str = Field(default="harborline", alias="REDIS_PREFIX")
     var_dir: Path = Field(default=DEFAULT_VAR_DIR, alias="HARBORLINE_VAR_DIR")
 
     # Secrets. ENCRYPTION_KEYS is a comma-separated list of Fernet keys; the first
@@ -49,10 +51,25 @@ class Settings(BaseSettings):
         default="https://www.google.com/search?q=weather", alias="QUICK_EXIT_URL"
     )
     log_level: str = Field(default="INFO", alias="LOG_LEVEL")
+    # Staff console cookies get the Secure flag on https requests, and always when set
+    # (set it behind a TLS-terminating proxy that forwards plain http).
+    cookie_secure: bool = Field(default=False, alias="COOKIE_SECURE")
 
     # Background jobs (recovery of interrupted turns, retention purge); 0 turns them off.
     maintenance_interval_seconds: float = Field(
         default=300.0, alias="MAINTENANCE_INTERVAL_SECONDS", ge=0
+    )
+
+    # Paging: seconds to wait for an acknowledgement before paging the next person.
+    page_timeout_imminent_seconds: float = Field(
+        default=60.0, alias="PAGE_TIMEOUT_IMMINENT_SECONDS", gt=0
+    )
+    page_timeout_high_seconds: float = Field(default=180.0, alias="PAGE_TIMEOUT_HIGH_SECONDS", gt=0)
+    # The paging loop runs in `harborline run`; tests drive it by hand.
+    paging_enabled: bool = Field(default=True, alias="PAGING_ENABLED")
+    # Dispositions a counselor can choose when closing, comma-separated.
+    dispositions: str = Field(
+        default="resolved,referred,emergency services,no reply,other", alias="DISPOSITIONS"
     )
 
     # Intents: the built-in classifier, or a Rasa server (falls back to built-in).
@@ -63,6 +80,27 @@ class Settings(BaseSettings):
     # Rasa-compatible REST channel (POST /webhooks/rest/webhook): off unless enabled.
     rest_channel_enabled: bool = Field(default=False, alias="REST_CHANNEL_ENABLED")
     rest_channel_token: str = Field(default="", alias="REST_CHANNEL_TOKEN")
+
+    # Telegram (bot/channels/telegram.py): off without a token. Long polling unless
+    # TELEGRAM_WEBHOOK_URL is set; then POST /telegram/webhook with the secret header.
+    telegram_bot_token: str = Field(default="", alias="TELEGRAM_BOT_TOKEN")
+    telegram_api_base: str = Field(default="https://api.telegram.org", alias="TELEGRAM_API_BASE")
+    telegram_webhook_secret: str = Field(default="", alias="TELEGRAM_WEBHOOK_SECRET")
+    telegram_webhook_url: str = Field(default="", alias="TELEGRAM_WEBHOOK_URL")
+    # Counselors' private group: escalation cards, claims, relay. "tg_id:name,..." maps
+    # Telegram users to counselor accounts allowed to claim and reply.
+    telegram_counselor_chat_id: int | None = Field(default=None, alias="TELEGRAM_COUNSELOR_CHAT_ID")
+    telegram_counselor_ids: str = Field(default="", alias="TELEGRAM_COUNSELOR_IDS")
+
+    # SMS over Twilio (bot/channels/sms.py): off without an account SID and auth token.
+    # PUBLIC_BASE_URL is the URL Twilio calls and signs (https://example.org), so the
+    # signature is checked against it, never against the Host header.
+    twilio_account_sid: str = Field(default="", alias="TWILIO_ACCOUNT_SID")
+    twilio_auth_token: str = Field(default="", alias="TWILIO_AUTH_TOKEN")
+    twilio_from_number: str = Field(default="", alias="TWILIO_FROM_NUMBER")
+    twilio_messaging_service_sid: str = Field(default="", alias="TWILIO_MESSAGING_SERVICE_SID")
+    twilio_api_base: str = Field(default="https://api.twilio.com", alias="TWILIO_API_BASE")
+    public_base_url: str = Field(default="", alias="PUBLIC_BASE_URL")
 
     # Knowledge base.
     kb_content_dir: Path | None = Field(default=None, alias="KB_CONTENT_DIR")

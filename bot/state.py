@@ -106,5 +106,5 @@ class RedisState:
         await self.redis.aclose()
 
 
-def make_state(redis_url: str) -> SharedState:
-    return RedisState(redis_url) if redis_url else LocalState()
+def make_state(redis_url: str, prefix: str = "harborline") -> SharedState:
+    return RedisState(redis_url, prefix) if redis_url else LocalState()

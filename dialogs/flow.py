@@ -8,11 +8,14 @@ replies. That keeps every decision testable with plain tables of cases.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from bot.types import Choice, Event, Intent, Reply, RiskAssessment, RiskLevel
-from dialogs.commands import Command
+from dialogs import checkins
+from dialogs.commands import Command, match_command
+from dialogs.normalize import fold
 from dialogs.texts import Texts, get_texts, lines_for
 
 __all__ = [
@@ -20,10 +23,14 @@ __all__ = [
     "ContactView",
     "Decision",
     "Effect",
+    "EndHandoff",
     "Erase",
     "Escalate",
+    "Relay",
     "SetConsent",
+    "SetDiscreet",
     "SetLocale",
+    "SetSafeWord",
     "SetStopped",
     "ShowMore",
     "Turn",
@@ -69,7 +76,42 @@ class ShowMore:
     article_id: str
 
 
-Effect = SetConsent | SetLocale | SetStopped | Erase | Escalate | Answer | ShowMore
+@dataclass(frozen=True, slots=True)
+class SetDiscreet:
+    value: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SetSafeWord:
+    """Store the keyed hash of this word (None: remove the safe word)."""
+
+    word: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Relay:
+    """During a handoff: pass the message to the counselor instead of answering."""
+
+
+@dataclass(frozen=True, slots=True)
+class EndHandoff:
+    reason: str
+
+
+Effect = (
+    SetConsent
+    | SetLocale
+    | SetStopped
+    | Erase
+    | Escalate
+    | Answer
+    | ShowMore
+    | Relay
+    | EndHandoff
+    | checkins.CheckinEffect
+    | SetDiscreet
+    | SetSafeWord
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +122,8 @@ class ContactView:
     stopped: bool
     is_new: bool
     retention_days: int = 30
+    # Someone is on call now: decides what we may honestly promise.
+    counselor_available: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +136,8 @@ class Turn:
     command: Command | None = None
     too_long: bool = False
     data: dict[str, Any] = field(default_factory=dict)
+    # The message is the survivor's safe word (the pipeline compares keyed hashes).
+    safe_word: bool = False
 
 
 @dataclass(slots=True)
@@ -112,6 +158,12 @@ def step(turn: Turn) -> Decision:
     if locale != turn.contact.locale:
         decision.effects.append(SetLocale(locale))
 
+    if turn.safe_word:
+        _safe_word_used(turn, decision, texts)
+        return decision
+    if turn.state == "handoff":
+        _handoff(turn, decision, texts)
+        return decision
     if turn.risk.escalates:
         _crisis(turn, decision, texts)
         return decision
@@ -126,6 +178,8 @@ def step(turn: Turn) -> Decision:
         decision.say(texts("errors.too_long"))
     if not turn.text.strip():
         decision.say(texts("errors.empty"), *_menu_choices(texts))
+        return decision
+    if checkins.answer_pending(turn, decision, texts, _request_person):
         return decision
     if _handle_command(turn, decision, texts):
         return decision
@@ -200,13 +254,28 @@ def _word(texts: Texts, name: str) -> str:
     return words[texts.locale][name]
 
 
+def _handoff(turn: Turn, decision: Decision, texts: Texts) -> None:
+    """A counselor is talking with the person: relay, except for the ways out."""
+    name = _command(turn)
+    if name == "stop":
+        decision.effects.append(EndHandoff("survivor_stopped"))
+        _cmd_stop(turn, decision, texts)
+    elif name in ("forget", "exit"):
+        _COMMANDS[name](turn, decision, texts)
+        decision.state = "handoff" if name == "exit" else decision.state
+    else:
+        decision.effects.append(Relay())
+        decision.events.append(Event("handoff.message"))
+
+
 def _crisis(turn: Turn, decision: Decision, texts: Texts) -> None:
     lines = lines_for(turn.contact.country, texts.locale)
     decision.say(texts("crisis.care", emergency=lines["emergency"]))
     suicidal = {"suicide", "self_harm"} & set(turn.risk.categories)
     key = "crisis.line_suicide" if suicidal else "crisis.line_danger"
     decision.say(_capitalize(texts(key, **lines)))
-    decision.say(texts("crisis.next"), Choice(texts("menu.choices.person"), "/person"))
+    next_key = "crisis.next" if turn.contact.counselor_available else "crisis.none_on_call"
+    decision.say(texts(next_key), Choice(texts("menu.choices.person"), "/person"))
     decision.effects.append(Escalate("risk"))
     if turn.contact.is_new:
         decision.events.append(Event("contact.created"))
@@ -232,12 +301,15 @@ def _request_person(turn: Turn, decision: Decision, texts: Texts) -> None:
     lines = lines_for(turn.contact.country, texts.locale)
     decision.effects.append(Escalate("requested"))
     decision.events.append(Event("handoff.requested"))
-    decision.say(texts("person.requested"))
+    available = turn.contact.counselor_available
+    decision.say(texts("person.requested" if available else "person.none_on_call"))
     decision.say(texts("person.wait_lines", **lines))
     decision.say(texts("person.safety", emergency=lines["emergency"]))
 
 
 def _handle_command(turn: Turn, decision: Decision, texts: Texts) -> bool:
+    if _set_safe_word(turn, decision, texts):
+        return True
     name = _command(turn)
     if name is None or (name in ("yes", "no", "skip", "safe") and turn.state != "menu"):
         return False
@@ -322,8 +394,7 @@ def _cmd_services(turn: Turn, decision: Decision, texts: Texts) -> None:
 
 
 def _cmd_checkins(turn: Turn, decision: Decision, texts: Texts) -> None:
-    decision.say(texts("checkins.unavailable"))
-    _menu(decision, texts)
+    checkins.command(turn, decision, texts)
 
 
 def _cmd_more(turn: Turn, decision: Decision, texts: Texts) -> None:
@@ -358,12 +429,53 @@ _COMMANDS = {
     "services": _cmd_services,
     "checkins": _cmd_checkins,
     "more": _cmd_more,
+    "discreet_on": lambda turn, decision, texts: _cmd_discreet(decision, texts, True),
+    "discreet_off": lambda turn, decision, texts: _cmd_discreet(decision, texts, False),
+    "safe_word": lambda turn, decision, texts: decision.say(texts("discreet.safe_word_how")),
     "unknown": _cmd_unknown,
     "yes": _cmd_ack,
     "no": _cmd_ack,
     "skip": _cmd_ack,
     "safe": _cmd_ack,
 }
+
+
+def _cmd_discreet(decision: Decision, texts: Texts, on: bool) -> None:
+    decision.effects.append(SetDiscreet(on))
+    decision.events.append(Event("discreet.changed", {"on": on}))
+    decision.say(texts("discreet.on" if on else "discreet.off"))
+
+
+_SAFE_WORD = re.compile(r"^(?:/safeword|safe ?word|palabra (?:clave|segura))\s+(.+)$")
+_SAFE_WORD_OFF = {"off", "remove", "delete", "none", "no", "quitar", "borrar", "ninguna"}
+
+
+def _set_safe_word(turn: Turn, decision: Decision, texts: Texts) -> bool:
+    """'safe word sunflower' / 'palabra clave girasol': chosen by the survivor."""
+    match = _SAFE_WORD.match(fold(turn.text))
+    if match is None:
+        return False
+    word = match[1].strip()
+    if word in _SAFE_WORD_OFF:
+        decision.effects.append(SetSafeWord(None))
+        decision.events.append(Event("safe_word.changed", {"set": False}))
+        decision.say(texts("discreet.safe_word_cleared"))
+    elif len(word) < 3 or match_command(word) is not None:
+        decision.say(texts("discreet.safe_word_taken"))
+    else:
+        decision.effects.append(SetSafeWord(word))
+        decision.events.append(Event("safe_word.changed", {"set": True}))
+        decision.say(texts("discreet.safe_word_set"))
+    return True
+
+
+def _safe_word_used(turn: Turn, decision: Decision, texts: Texts) -> None:
+    """Escalate without a sign: the visible reply is plain (none during a handoff)."""
+    decision.effects.append(Escalate("safe_word"))
+    if turn.state == "handoff":
+        decision.effects.append(Relay())
+        return
+    decision.say(texts("discreet.noted"))
 
 
 def _answer_kind(turn: Turn) -> str | None:
@@ -378,6 +490,8 @@ def _answer_kind(turn: Turn) -> str | None:
 
 def _handle_pending_question(turn: Turn, decision: Decision, texts: Texts) -> bool:
     """Answers to the question the bot asked last turn (consent, erase, language)."""
+    if turn.state.startswith("checkin_"):
+        return checkins.answer_question(turn, decision, texts)
     answer = _answer_kind(turn)
     if turn.state == "consent":
         decision.state = "menu"
@@ -433,8 +547,10 @@ def _handle_intent(turn: Turn, decision: Decision, texts: Texts) -> None:
         _cmd_stop(turn, decision, texts)
     elif name == "change_language":
         _change_language_by_intent(turn, decision, texts)
-    elif name in ("schedule_checkin", "cancel_checkin"):
-        _cmd_checkins(turn, decision, texts)
+    elif name == "schedule_checkin":
+        checkins.request(turn, decision, texts)
+    elif name == "cancel_checkin":
+        checkins.cancel_by_intent(turn, decision, texts)
     elif name in ("affirm", "deny"):
         _menu(decision, texts)
     else:

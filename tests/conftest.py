@@ -78,14 +78,21 @@ def kb() -> KnowledgeBase:
 def make_settings(
     tmp_path: Path, database_url: str = "", redis_url: str = "", **extra: object
 ) -> Settings:
+    # Background loops are off: tests drive paging and maintenance by hand.
+    values: dict[str, object] = {
+        "MAINTENANCE_INTERVAL_SECONDS": 0,
+        "PAGING_ENABLED": False,
+        # Each test its own Redis keys: parallel runs never disturb each other.
+        "REDIS_PREFIX": f"test-{uuid.uuid4().hex[:10]}",
+    }
+    values.update(extra)
     return Settings(
         DATABASE_URL=database_url or f"sqlite+aiosqlite:///{tmp_path}/test.db",
         REDIS_URL=redis_url,
         HARBORLINE_VAR_DIR=tmp_path,
         ENCRYPTION_KEYS=FIXED_KEY,
         ADDRESS_HASH_KEY="test-hash-key",
-        MAINTENANCE_INTERVAL_SECONDS=0,
-        **extra,  # type: ignore[arg-type]
+        **values,  # type: ignore[arg-type]
     )
 
 
@@ -125,21 +132,6 @@ async def pg_url() -> AsyncIterator[str]:
         await _drop_pg_database(url)
 
 
-@pytest.fixture
-async def redis_url() -> AsyncIterator[str]:
-    need_service("Redis", REDIS_TEST_URL)
-    await _flush_redis()
-    yield REDIS_TEST_URL
-
-
-async def _flush_redis() -> None:
-    from redis.asyncio import Redis
-
-    client = Redis.from_url(REDIS_TEST_URL)
-    await client.flushdb()
-    await client.aclose()
-
-
 @pytest.fixture(params=["sqlite", "postgres"])
 async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[tuple[str, str]]:
     """(database_url, redis_url): embedded, or PostgreSQL + Redis."""
@@ -148,7 +140,6 @@ async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterat
         return
     need_service("PostgreSQL", PG_ADMIN_URL)
     need_service("Redis", REDIS_TEST_URL)
-    await _flush_redis()
     url = await _create_pg_database()
     try:
         yield url, REDIS_TEST_URL

@@ -21,7 +21,7 @@ def alembic_config(url: str) -> Config:
     return config
 
 
-async def upgrade(url: str, revision: str = "heads") -> None:
+async def upgrade(url: str, revision: str = "head") -> None:
     from bot.storage.db import _ensure_parent_dir
 
     _ensure_parent_dir(url)
@@ -39,5 +39,5 @@ async def upgrade(url: str, revision: str = "heads") -> None:
         await engine.dispose()
 
 
-def upgrade_sync(url: str, revision: str = "heads") -> None:
+def upgrade_sync(url: str, revision: str = "head") -> None:
     asyncio.run(upgrade(url, revision))

@@ -80,6 +80,8 @@ class Contact(Base):
     stopped: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime]
     last_seen_at: Mapped[datetime]
+    # HMAC of the survivor's chosen safe word (ADDRESS_HASH_KEY), never the word.
+    safe_word_hash: Mapped[str | None] = mapped_column(String(64))
 
 
 class Conversation(Base):
@@ -115,7 +117,7 @@ class Message(Base):
     conversation_id: Mapped[int] = mapped_column(
         ForeignKey("conversations.id", ondelete="CASCADE"), index=True
     )
-    direction: Mapped[str] = mapped_column(String(8))  # "in" | "out"
+    direction: Mapped[str] = mapped_column(String(8))  # "in" | "out" (bot) | "staff"
     text_enc: Mapped[bytes] = mapped_column(LargeBinary)
     risk_level: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime]
@@ -190,7 +192,11 @@ class AuditEvent(Base):
 # Tables of other packages register on the same metadata when imported; the ORM
 # needs them all to resolve foreign keys, so they load with this module.
 def load_all_models() -> None:
+    import aftercare.models  # noqa: F401
+    import bot.channels.sms_store
+    import bot.channels.telegram_store  # noqa: F401
     import escalation.models  # noqa: F401
+    import resources_kb.models  # noqa: F401
 
 
 load_all_models()

@@ -6,12 +6,12 @@ import asyncio
 import contextlib
 import logging
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
@@ -21,11 +21,18 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from aftercare.dispatcher import from_runtime as checkin_dispatcher
+from bot.channels.rest import ErrorBody, InvalidRequestBody
+from bot.channels.rest import router as rest_router
 from bot.maintenance import run_maintenance
+from bot.outbox import take_for_contact
 from bot.pipeline import TurnResult
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings
 from bot.types import InboundMessage
+from bot.web.auth import router as auth_router
+from bot.web.console import router as console_router
+from bot.web.console_checkins import router as console_checkins_router
 
 __all__ = ["create_app"]
 
@@ -68,6 +75,10 @@ class ChatResponse(BaseModel):
     exit: bool = False
 
 
+class ChatUpdates(BaseModel):
+    messages: list[ReplyOut]
+
+
 class BodySizeLimit:
     """Refuse oversized bodies before reading them (413), whatever the route."""
 
@@ -91,25 +102,42 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
         owned = runtime is None
         app.state.runtime = runtime or await build_runtime(settings)
         interval = settings.maintenance_interval_seconds
-        maintenance = (
-            asyncio.create_task(run_maintenance(app.state.runtime.pipeline, interval))
-            if interval > 0
-            else None
-        )
+        loops = []
+        if interval > 0:
+            loops.append(asyncio.create_task(run_maintenance(app.state.runtime.pipeline, interval)))
+        if settings.paging_enabled:
+            loops.append(asyncio.create_task(app.state.runtime.paging.run_forever()))
+            # The same switch: tests drive background loops by hand.
+            loops.append(asyncio.create_task(app.state.runtime.outbox.run_forever()))
+            loops.append(asyncio.create_task(checkin_dispatcher(app.state.runtime).run_forever()))
+        # Channels start what they need (senders, polling) once the runtime exists.
+        for start in channel_starters:
+            loops.extend(await start(app.state.runtime))
         try:
             yield
         finally:
-            if maintenance is not None:
-                maintenance.cancel()
+            for loop in loops:
+                loop.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
-                    await maintenance
+                    await loop
             if owned:
                 await app.state.runtime.close()
 
+    # Filled by channel installers: called with the runtime at start-up, each
+    # returns the background tasks it started (cancelled at shutdown).
+    channel_starters: list[ChannelStarter] = []
     app = FastAPI(title="Harborline", version="0.1.0", lifespan=lifespan)
     app.add_middleware(BodySizeLimit, limit=MAX_BODY_BYTES)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     templates = Jinja2Templates(directory=HERE / "templates")
+    app.include_router(rest_router)
+    app.include_router(auth_router)
+    app.include_router(console_router)
+    app.include_router(console_checkins_router)
+    for install in CHANNEL_INSTALLERS:
+        starter = install(app, settings)
+        if starter is not None:
+            channel_starters.append(starter)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -126,19 +154,47 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
             request, "chat.html", {"quick_exit_url": settings.quick_exit_url}
         )
 
-    @app.post("/api/chat", response_model=ChatResponse, responses={429: {}, 503: {}})
+    @app.post(
+        "/api/chat",
+        response_model=ChatResponse,
+        responses={
+            400: {"model": ErrorBody},
+            413: {"model": ErrorBody},
+            422: {"model": InvalidRequestBody},
+            429: {"model": ChatResponse},
+            503: {"model": ChatResponse},
+        },
+    )
     async def chat_message(frame: ChatFrame, request: Request) -> JSONResponse:
         runtime_: Runtime = request.app.state.runtime
         message = InboundMessage(
             channel="web",
             address=frame.session,
             text=frame.text,
-            provider_id=f"{frame.session}:{frame.id}",
+            # Keyed hash: the inbox outlives an erasure and must not hold the session token.
+            provider_id=runtime_.pipeline.identity("web-msg", f"{frame.session}:{frame.id}"),
             received_at=datetime.now(UTC),
             locale_hint=frame.locale,
         )
         result = await runtime_.pipeline.handle(message)
         return JSONResponse(_chat_body(result), status_code=_STATUS.get(result.status, 200))
+
+    @app.get(
+        "/api/chat/updates",
+        response_model=ChatUpdates,
+        responses={422: {"model": InvalidRequestBody}},
+    )
+    async def chat_updates(
+        request: Request,
+        session: str = Query(min_length=16, max_length=128, pattern=r"^[A-Za-z0-9_-]+$"),
+    ) -> ChatUpdates:
+        """Messages for this chat that the service started (a counselor's words)."""
+        runtime_: Runtime = request.app.state.runtime
+        who = runtime_.pipeline.identity("web", session)
+        texts = await take_for_contact(
+            runtime_.db, runtime_.pipeline.cipher, who, runtime_.pipeline.clock()
+        )
+        return ChatUpdates(messages=[ReplyOut(text=t) for t in texts])
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:
@@ -168,6 +224,11 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
     return app
 
 
+ChannelStarter = Callable[[Runtime], Awaitable[list[asyncio.Task[None]]]]
+# A channel module's `install(app, settings)` adds its routes and may return a starter.
+ChannelInstaller = Callable[[FastAPI, Settings], ChannelStarter | None]
+CHANNEL_INSTALLERS: list[ChannelInstaller] = []
+
 _STATUS = {"rate_limited": 429, "unavailable": 503, "degraded": 503}
 
 
@@ -181,3 +242,12 @@ def _chat_body(result: TurnResult) -> dict[str, object]:
         "status": result.status,
         "exit": any(e.type == "session.exit" for e in result.events),
     }
+
+
+from bot.channels.telegram import install as install_telegram  # noqa: E402
+
+CHANNEL_INSTALLERS.append(install_telegram)
+
+from bot.channels.sms import install as install_sms  # noqa: E402
+
+CHANNEL_INSTALLERS.append(install_sms)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -57,8 +58,8 @@ async def state(request: pytest.FixtureRequest) -> AsyncIterator[SharedState]:
         yield LocalState()
         return
     need_service("Redis", REDIS_TEST_URL)
-    redis_state = RedisState(REDIS_TEST_URL, prefix=f"test-{id(request)}")
-    await redis_state.redis.flushdb()
+    # A fresh prefix instead of FLUSHDB: parallel test runs share the server.
+    redis_state = RedisState(REDIS_TEST_URL, prefix=f"test-{uuid.uuid4().hex}")
     yield redis_state
     await redis_state.close()
 
@@ -103,7 +104,8 @@ async def test_lock_is_released_after_an_error(state: SharedState) -> None:
 async def test_two_redis_clients_share_the_lock(tmp_path: Path) -> None:
     """Two workers = two connections: the lock must hold across them."""
     need_service("Redis", REDIS_TEST_URL)
-    one, two = RedisState(REDIS_TEST_URL, "shared"), RedisState(REDIS_TEST_URL, "shared")
+    prefix = f"shared-{uuid.uuid4().hex}"
+    one, two = RedisState(REDIS_TEST_URL, prefix), RedisState(REDIS_TEST_URL, prefix)
     inside = 0
     peak = 0
 

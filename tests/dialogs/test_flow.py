@@ -23,12 +23,18 @@ def turn(
     intent: str = "unknown",
     country: str = "US",
     data: dict[str, object] | None = None,
+    available: bool = True,
 ) -> flow.Turn:
     return flow.Turn(
         text=text,
         state=state,
         contact=flow.ContactView(
-            locale=locale, country=country, consent=consent, stopped=stopped, is_new=new
+            locale=locale,
+            country=country,
+            consent=consent,
+            stopped=stopped,
+            is_new=new,
+            counselor_available=available,
         ),
         risk=risk or RiskAssessment(),
         intent=Intent(intent, 0.9),
@@ -220,3 +226,40 @@ def test_talk_to_person_by_intent_escalates_as_requested() -> None:
     assert d.effects == [flow.Escalate("requested")]
     joined = " ".join(r.text for r in d.replies)
     assert "can't say how soon" in joined and "911" in joined
+
+
+def test_nobody_on_call_is_said_honestly() -> None:
+    crisis = flow.step(turn("i want to die", risk=HIGH, available=False))
+    assert "No counselor is free right now" in crisis.replies[2].text
+    assert "988" in crisis.replies[1].text  # The 24/7 line is still given.
+    person = flow.step(turn("talk to a person", available=False))
+    assert "No counselor is free right now" in person.replies[0].text
+    assert "1-888-373-7888" in person.replies[1].text
+
+
+def test_someone_on_call_is_asked_to_join() -> None:
+    crisis = flow.step(turn("i want to die", risk=HIGH, available=True))
+    assert "asking a counselor to join" in crisis.replies[2].text
+
+
+def test_during_handoff_messages_are_relayed_not_answered() -> None:
+    d = flow.step(turn("thank you for listening", "handoff", intent="thanks"))
+    assert d.effects == [flow.Relay()]
+    assert d.replies == []
+    assert events(d) == ["handoff.message"]
+
+
+def test_during_handoff_risk_is_relayed_to_the_counselor() -> None:
+    d = flow.step(turn("i have the pills", "handoff", risk=DANGER))
+    assert d.effects == [flow.Relay()]
+
+
+def test_stop_during_handoff_ends_it() -> None:
+    d = flow.step(turn("stop", "handoff"))
+    assert flow.EndHandoff("survivor_stopped") in d.effects
+    assert "contact.stopped" in events(d)
+
+
+def test_forget_me_during_handoff_still_asks_to_confirm() -> None:
+    d = flow.step(turn("forget me", "handoff"))
+    assert d.state == "confirm_forget"

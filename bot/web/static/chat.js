@@ -97,6 +97,19 @@
       form.requestSubmit();
     }
   });
+  // Messages the service starts (a counselor's words) arrive by polling.
+  async function poll() {
+    try {
+      const response = await fetch("/api/chat/updates?session=" + encodeURIComponent(session));
+      if (response.ok) {
+        const body = await response.json();
+        (body.messages || []).forEach((m) => show(m.text, "bot counselor"));
+      }
+    } catch (error) { /* offline: try again next time */ }
+    setTimeout(poll, 3000);
+  }
+  setTimeout(poll, 3000);
+
   // Open the conversation without showing a user line: the bot speaks first.
   post({ session: session, id: randomToken(12), text: "/start" }, 0).then((body) => {
     (body.replies || []).forEach((r) => show(r.text, "bot", r.choices));
