@@ -88,6 +88,10 @@ class Analysis:
     followups: list[Span] = field(default_factory=list)
     clause_of: dict[int, int] = field(default_factory=dict)
     tokens: int = 0
+    # What the lexicon explicitly discounted: hyperbole or information-question
+    # spans, and cue matches it blocked or negated. A trained classifier may
+    # not turn these into an escalation on its own.
+    vetoes: list[str] = field(default_factory=list)
 
 
 class _Segments:
@@ -124,9 +128,10 @@ class _Context:
         self.lex = lex
         self.seg = _Segments(clean)
         safety = list(_spans(lex.modifier("safety"), folded))
-        self.blockers = safety + [
-            s for name in ("hyperbole", "info") for s in _spans(lex.modifier(name), folded)
+        self.figurative = [
+            (name, s) for name in ("hyperbole", "info") for s in _spans(lex.modifier(name), folded)
         ]
+        self.blockers = safety + [s for _, s in self.figurative]
         self.past = self._past_sentences(safety)
 
     def _past_sentences(self, safety: list[Span]) -> frozenset[int]:
@@ -178,11 +183,16 @@ class _Context:
 def analyse(folded: Folded, lex: Lexicon) -> Analysis:
     ctx = _Context(folded, lex)
     out = Analysis(tokens=folded.text.count(" ") + 1 if folded.text else 0)
+    out.vetoes.extend(f"{name}:{span.quoted()}" for name, span in ctx.figurative)
     for fam in lex.families:
         for span in _spans(fam.regex, folded):
             state = ctx.state(span, fam.negatable)
-            if state is not None:
+            if state is None:
+                out.vetoes.append(f"blocked:{fam.id}:{span.quoted()}")
+            else:
                 out.hits.append(Hit(fam, span, state))
+                if state == "negated":
+                    out.vetoes.append(f"negated:{fam.id}:{span.quoted()}")
     for group in lex.means:
         out.means.extend(
             MeansHit(group, s) for s in _spans(group.regex, folded) if ctx.state(s) == "active"

@@ -11,13 +11,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.types import RiskAssessment, RiskLevel
 from nlu.risk.lexicon import Lexicon, load_lexicon
 from nlu.risk.normalize import Normalizer
 from nlu.risk.scoring import CRITICAL, Analysis, Hit, analyse
 
-__all__ = ["DEFAULT_FILES", "RiskScreen", "assess"]
+if TYPE_CHECKING:  # the model (numpy) is imported only by whoever loads one
+    from nlu.risk.model import RiskModel, RiskPrediction
+
+__all__ = ["DEFAULT_FILES", "ModelPolicy", "RiskScreen", "assess", "use_model"]
 
 CUES_DIR = Path(__file__).parent / "cues"
 DEFAULT_FILES = (CUES_DIR / "en.yml", CUES_DIR / "es.yml")
@@ -47,10 +51,54 @@ class _Verdict:
         return RiskAssessment(self.level, tuple(sorted(self.categories)), cues)
 
 
+@dataclass(frozen=True, slots=True)
+class ModelPolicy:
+    """How far the trained classifier may move the lexicon's level ("highest credible wins").
+
+    - It never lowers the lexicon's level.
+    - From a lexicon ``moderate`` or ``high`` it raises by one level at most,
+      when P(level >= that next level) >= ``one_level``.
+    - From a calm lexicon reading (none/low) it may ask gently (``moderate``)
+      when that is its median level, and escalate to ``high`` only when
+      P(level >= high) >= ``strong`` and the message has at least
+      ``min_words`` words (a bag of n-grams is no judge of "tonight?").
+    - When the lexicon discounted something in the message (hyperbole, an
+      information question, a negated or blocked cue, a calm past story) the
+      classifier may at most ask gently, and only when ``strong``.
+    """
+
+    strong: float = 0.85
+    one_level: float = 0.8
+    min_words: int = 3
+    category: float = 0.5
+
+    def target(
+        self, lexicon: RiskLevel, prediction: RiskPrediction, *, vetoed: bool, words: int
+    ) -> RiskLevel:
+        urgent = prediction.at_least(RiskLevel.HIGH)
+        if vetoed:
+            return RiskLevel.MODERATE if urgent >= self.strong else RiskLevel.NONE
+        if lexicon >= RiskLevel.MODERATE:
+            step = RiskLevel(min(lexicon + 1, RiskLevel.IMMINENT))
+            return step if prediction.at_least(step) >= self.one_level else RiskLevel.NONE
+        if urgent >= self.strong and words >= self.min_words:
+            return RiskLevel.HIGH
+        if prediction.level >= RiskLevel.MODERATE:
+            return RiskLevel.MODERATE
+        return RiskLevel.NONE
+
+
 class RiskScreen:
-    def __init__(self, lexicon: Lexicon) -> None:
+    def __init__(
+        self,
+        lexicon: Lexicon,
+        model: RiskModel | None = None,
+        policy: ModelPolicy | None = None,
+    ) -> None:
         self.lexicon = lexicon
         self._normalize = Normalizer(lexicon.emoji)
+        self.model = model
+        self.policy = policy or ModelPolicy()
 
     @classmethod
     def from_files(cls, paths: Iterable[str | Path]) -> RiskScreen:
@@ -59,6 +107,16 @@ class RiskScreen:
     @classmethod
     def default(cls) -> RiskScreen:
         return cls.from_files(DEFAULT_FILES)
+
+    def use_model(self, model: RiskModel | None, policy: ModelPolicy | None = None) -> None:
+        """Install (or with None remove) the trained layer; the lexicon alone otherwise."""
+        self.model = model
+        if policy is not None:
+            self.policy = policy
+
+    def with_model(self, model: RiskModel | None, policy: ModelPolicy | None = None) -> RiskScreen:
+        """A screen sharing this lexicon with another model (evaluation, tests)."""
+        return RiskScreen(self.lexicon, model, policy or self.policy)
 
     @property
     def family_ids(self) -> tuple[str, ...]:
@@ -70,7 +128,8 @@ class RiskScreen:
     def assess(self, text: str, *, previous: RiskAssessment | None = None) -> RiskAssessment:
         if not isinstance(text, str) or not text:
             return RiskAssessment()
-        found = analyse(self._normalize.fold(text), self.lexicon)
+        folded = self._normalize.fold(text)
+        found = analyse(folded, self.lexicon)
         verdict = _Verdict()
         for hit in found.hits:
             if not hit.family.minor:
@@ -79,7 +138,28 @@ class RiskScreen:
         _apply_minor(found, verdict)
         if previous is not None:
             _apply_context(found, verdict, previous)
+        model = self.model
+        if model is not None and folded.text:
+            prediction = model.predict_normalized(folded.text)
+            _apply_model(prediction, folded.text, found, verdict, self.policy)
         return verdict.result()
+
+
+def _apply_model(
+    prediction: RiskPrediction, clean: str, found: Analysis, verdict: _Verdict, policy: ModelPolicy
+) -> None:
+    """Let the classifier raise the level within ``policy``; it never lowers it."""
+    vetoed = bool(found.vetoes) or any(h.state == "past" for h in found.hits)
+    words = sum(1 for word in clean.split() if word not in ".,")
+    target = policy.target(verdict.level, prediction, vetoed=vetoed, words=words)
+    if target <= verdict.level:
+        return
+    categories = {c for c, p in prediction.categories.items() if p >= policy.category}
+    if target >= RiskLevel.HIGH and not categories and not verdict.categories:
+        if prediction.categories:
+            categories.add(max(prediction.categories, key=lambda c: prediction.categories[c]))
+    probability = prediction.at_least(target)
+    verdict.raise_to(target, f"classifier:{target.label}({probability:.2f})", categories)
 
 
 def _critical(hits: Iterable[Hit]) -> list[Hit]:
@@ -166,3 +246,13 @@ def _default_screen() -> RiskScreen:
 def assess(text: str, *, previous: RiskAssessment | None = None) -> RiskAssessment:
     """Screen one inbound message; see the package docstring."""
     return _default_screen().assess(text, previous=previous)
+
+
+def use_model(model: RiskModel | None, policy: ModelPolicy | None = None) -> None:
+    """Install a loaded ``RiskModel`` into the screen behind ``assess()`` (None removes it)."""
+    _default_screen().use_model(model, policy)
+
+
+def default_screen() -> RiskScreen:
+    """The shared screen behind ``assess()``."""
+    return _default_screen()
