@@ -20,7 +20,6 @@ from redis.asyncio import Redis
 __all__ = ["Bus", "LocalBus", "RedisBus", "make_bus"]
 
 
-
 class Bus(Protocol):
     async def publish(self, event: dict[str, Any]) -> None: ...
 
