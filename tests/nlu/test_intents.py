@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from dialogs.normalize import fold
@@ -48,15 +47,13 @@ def test_held_out_accuracy_meets_the_target(intents: IntentClassifier | None) ->
         assert report[language]["accuracy"] >= 0.90, (language, report[language]["accuracy"])
 
 
-def test_saved_model_loads_fast_and_predicts_the_same(
+def test_saved_model_loads_and_predicts_the_same(
     intents: IntentClassifier | None, tmp_path: Path
 ) -> None:
     assert intents is not None
     path = tmp_path / "m.npz"
     intents.save(path)
-    started = time.perf_counter()
-    loaded = IntentClassifier.load(path)
-    assert time.perf_counter() - started < 1.0  # "Loaded in well under a second."
+    loaded = IntentClassifier.load(path)  # Load time is in docs/benchmarks.md (bench_nlu).
     for text in ("where can i sleep", "necesito un abogado", "", "🙂"):
         assert loaded.classify(text) == intents.classify(text)
 

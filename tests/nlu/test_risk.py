@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -163,24 +162,13 @@ def test_invariants_over_case_tables(screen: RiskScreen) -> None:
         assert all(len(c) < 80 for c in result.cues)
 
 
-def test_long_input_is_fast_and_sees_head_and_tail(screen: RiskScreen) -> None:
+def test_long_input_sees_head_and_tail(screen: RiskScreen) -> None:
+    # Speed is measured in `make bench` (scripts/bench_nlu.py), not asserted here.
     filler = "I need help with my visa application form. " * 2500  # ~110k chars
-    start = time.perf_counter()
     result = screen.assess(filler)
-    assert time.perf_counter() - start < 0.5
     assert result.level == RiskLevel.MODERATE or result.level <= RiskLevel.LOW
     assert screen.assess(filler + " I want to die tonight").level == RiskLevel.IMMINENT
     assert screen.assess("I want to die. " + filler).level >= RiskLevel.HIGH
-
-
-def test_typical_message_is_well_under_a_millisecond(screen: RiskScreen) -> None:
-    texts = [c.text for c in SINGLE]
-    screen.assess("warm up")
-    start = time.perf_counter()
-    for text in texts:
-        screen.assess(text)
-    per_message = (time.perf_counter() - start) / len(texts)
-    assert per_message < 0.001
 
 
 def test_cues_show_readable_text(screen: RiskScreen) -> None:

@@ -1,0 +1,76 @@
+"""Labelled risk examples: ``nlu/data/risk/<lang>/{train,test}.yml``.
+
+``train`` fits the classifier and is the only split to tune on (with
+cross-validation); ``test`` is held out and only ever reported.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.types import RiskLevel
+from nlu.risk.lexicon import CATEGORIES
+
+__all__ = ["DATA_DIR", "LANGUAGES", "RiskExample", "files_hash", "load_examples"]
+
+DATA_DIR = Path(__file__).resolve().parents[1] / "data" / "risk"
+LANGUAGES = ("en", "es")
+SPLITS = ("train", "test")
+
+
+@dataclass(frozen=True, slots=True)
+class RiskExample:
+    text: str
+    level: RiskLevel
+    categories: tuple[str, ...] = ()
+    lang: str = "en"
+
+
+def _example(raw: Any, lang: str, where: str) -> RiskExample:
+    if not isinstance(raw, dict) or not isinstance(raw.get("text"), str):
+        raise ValueError(f"{where}: every example needs a text")
+    try:
+        level = RiskLevel.parse(str(raw["level"]))
+    except KeyError as exc:
+        raise ValueError(f"{where}: missing or unknown level in {raw!r}") from exc
+    cats = raw.get("categories") or []
+    if not isinstance(cats, list) or set(cats) - CATEGORIES:
+        raise ValueError(f"{where}: bad categories in {raw!r}")
+    return RiskExample(raw["text"], level, tuple(sorted(set(cats))), lang)
+
+
+def split_path(split: str, lang: str, root: Path = DATA_DIR) -> Path:
+    if split not in SPLITS:
+        raise ValueError(f"unknown split {split!r}; expected one of {SPLITS}")
+    return root / lang / f"{split}.yml"
+
+
+def load_examples(
+    split: str, langs: Iterable[str] = LANGUAGES, root: Path = DATA_DIR
+) -> list[RiskExample]:
+    """All examples of one split; a missing language file is skipped."""
+    examples: list[RiskExample] = []
+    for lang in langs:
+        path = split_path(split, lang, root)
+        if not path.exists():
+            continue
+        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        where = f"{lang}/{path.name}"
+        examples.extend(_example(raw, lang, where) for raw in doc.get("examples") or [])
+    return examples
+
+
+def files_hash(paths: Iterable[Path], *extra: str) -> str:
+    digest = hashlib.sha256()
+    for path in paths:
+        digest.update(f"{path.parent.name}/{path.name}".encode())
+        digest.update(path.read_bytes() if path.exists() else b"<missing>")
+    for item in extra:
+        digest.update(item.encode())
+    return digest.hexdigest()[:16]

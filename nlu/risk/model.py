@@ -1,0 +1,288 @@
+"""The trained layer of the risk screen: a linear model over word and character n-grams.
+
+scikit-learn fits it (``RiskModel.train``, at train time only, in a child
+process when a server needs it); the fitted numbers (vocabularies, idf,
+coefficients) are saved to an ``.npz`` keyed by a hash of the training data,
+and the running service scores a message with ``nlu.textfeatures`` and numpy.
+
+The model predicts a level distribution (none..imminent) and, one-vs-rest,
+the categories. It never decides alone: ``RiskScreen`` combines it with the
+lexicon (see ``nlu.risk.screen``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from bot.types import RiskLevel
+from nlu.risk.examples import (
+    DATA_DIR,
+    LANGUAGES,
+    RiskExample,
+    files_hash,
+    load_examples,
+    split_path,
+)
+from nlu.risk.lexicon import load_lexicon
+from nlu.risk.normalize import Normalizer
+from nlu.textfeatures import Tfidf
+
+__all__ = [
+    "CATEGORY_ORDER",
+    "RiskModel",
+    "RiskPrediction",
+    "data_hash",
+    "load_or_train",
+    "model_path",
+]
+
+log = logging.getLogger(__name__)
+
+MODEL_FORMAT = 1
+SOLVER = "saga"
+FEATURES = (("word", (1, 2)), ("char_wb", (2, 5)))
+REGULARISATION_C = 10.0
+CATEGORY_C = 10.0
+CLASS_WEIGHT = "balanced"
+CATEGORY_ORDER = ("suicide", "self_harm", "danger", "medical", "child")
+LEVELS = tuple(RiskLevel)
+# The classifier reads a bounded head and tail of the normalised text.
+_HEAD, _TAIL = 1000, 400
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= _HEAD + _TAIL else f"{text[:_HEAD]} {text[-_TAIL:]}"
+
+
+def _default_emoji() -> dict[str, str]:
+    from nlu.risk.screen import DEFAULT_FILES
+
+    return dict(load_lexicon(DEFAULT_FILES).emoji)
+
+
+def data_hash(root: Path = DATA_DIR) -> str:
+    """Identifies a model: the training files, features and settings (never the test split)."""
+    settings = repr(
+        (MODEL_FORMAT, FEATURES, REGULARISATION_C, CATEGORY_C, CLASS_WEIGHT, CATEGORY_ORDER, SOLVER)
+    )
+    emoji = json.dumps(_default_emoji(), sort_keys=True)
+    paths = [split_path("train", lang, root) for lang in LANGUAGES]
+    return files_hash(paths, settings, emoji)
+
+
+def model_path(cache_dir: Path, root: Path = DATA_DIR) -> Path:
+    return Path(cache_dir) / f"risk-{data_hash(root)}.npz"
+
+
+@dataclass(frozen=True, slots=True)
+class RiskPrediction:
+    """Level probabilities (indexed by ``RiskLevel``) and category probabilities."""
+
+    levels: tuple[float, ...]
+    categories: Mapping[str, float]
+
+    def at_least(self, level: RiskLevel) -> float:
+        """P(level >= ``level``)."""
+        return float(sum(self.levels[int(level) :]))
+
+    @property
+    def level(self) -> RiskLevel:
+        """The ordinal median: the highest level L with P(>= L) >= 0.5."""
+        best = RiskLevel.NONE
+        for level in LEVELS:
+            if self.at_least(level) >= 0.5:
+                best = level
+        return best
+
+
+class RiskModel:
+    def __init__(
+        self,
+        features: list[Tfidf],
+        coef: NDArray[np.float64],
+        intercept: NDArray[np.float64],
+        categories: Sequence[str],
+        emoji: Mapping[str, str],
+        version: str,
+    ) -> None:
+        # One matrix: the first len(LEVELS) columns are the multinomial level
+        # head, the rest one binary column per category.
+        self.features = features
+        self.coef = np.ascontiguousarray(coef, dtype=np.float64)
+        self.intercept = np.asarray(intercept, dtype=np.float64)
+        self.categories = tuple(categories)
+        self.emoji = dict(emoji)
+        self.version = version
+        self._normalize = Normalizer(self.emoji)
+        self._offsets = np.cumsum([0] + [f.size for f in features])[:-1]
+        if self.coef.shape[1] != len(LEVELS) + len(self.categories):
+            raise ValueError("coefficient columns do not match levels and categories")
+
+    # --- training (scikit-learn, train time only) -------------------------------
+    @classmethod
+    def train(
+        cls,
+        examples: Sequence[RiskExample],
+        version: str = "adhoc",
+        emoji: Mapping[str, str] | None = None,
+    ) -> RiskModel:
+        # Imported here: training is the only place that needs scikit-learn.
+        from scipy import sparse
+        from sklearn.linear_model import LogisticRegression
+
+        emoji = dict(emoji if emoji is not None else _default_emoji())
+        normalize = Normalizer(emoji)
+        texts = [_clip(normalize(e.text)) for e in examples]
+        labels = np.array([int(e.level) for e in examples])
+        if len(set(labels.tolist())) < 2:
+            raise ValueError("training needs examples of at least two levels")
+        features = [Tfidf.fit(texts, kind, span) for kind, span in FEATURES]
+        matrix = sparse.hstack([f.transform(texts) for f in features]).tocsr()
+        size = matrix.shape[1]
+        coef = np.zeros((size, len(LEVELS) + len(CATEGORY_ORDER)))
+        intercept = np.full(len(LEVELS) + len(CATEGORY_ORDER), -30.0)
+        head = LogisticRegression(
+            C=REGULARISATION_C,
+            class_weight=CLASS_WEIGHT,
+            solver="saga",
+            tol=1e-4,
+            max_iter=20000,
+            random_state=0,
+        )
+        head.fit(matrix, labels)
+        for row, cls_label in enumerate(head.classes_):
+            coef[:, int(cls_label)] = head.coef_[row]
+            intercept[int(cls_label)] = head.intercept_[row]
+        for j, category in enumerate(CATEGORY_ORDER):
+            target = np.array([category in e.categories for e in examples], dtype=int)
+            column = len(LEVELS) + j
+            if target.sum() == 0:
+                continue  # intercept stays very negative: probability ~0
+            if target.sum() == len(target):
+                intercept[column] = 30.0
+                continue
+            binary = LogisticRegression(
+                C=CATEGORY_C,
+                class_weight="balanced",
+                solver="saga",
+                tol=1e-4,
+                max_iter=20000,
+                random_state=0,
+            )
+            binary.fit(matrix, target)
+            coef[:, column] = binary.coef_[0]
+            intercept[column] = binary.intercept_[0]
+        return cls(features, coef, intercept, CATEGORY_ORDER, emoji, version)
+
+    # --- persistence -------------------------------------------------------------
+    def save(self, path: Path) -> None:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        meta = {
+            "format": MODEL_FORMAT,
+            "version": self.version,
+            "categories": list(self.categories),
+            "emoji": self.emoji,
+            "features": [f.state() for f in self.features],
+        }
+        arrays: dict[str, Any] = {f"idf{i}": f.idf for i, f in enumerate(self.features)}
+        arrays.update(meta=np.array(json.dumps(meta)), coef=self.coef, intercept=self.intercept)
+        tmp = path.with_name(path.name + ".tmp")
+        with tmp.open("wb") as handle:
+            np.savez(handle, **arrays)
+        tmp.replace(path)
+
+    @classmethod
+    def load(cls, path: Path) -> RiskModel:
+        with np.load(Path(path), allow_pickle=False) as data:
+            meta: dict[str, Any] = json.loads(str(data["meta"]))
+            if meta.get("format") != MODEL_FORMAT:
+                raise ValueError(f"{path}: unsupported risk model format {meta.get('format')!r}")
+            features = [
+                Tfidf(
+                    state["kind"],
+                    (state["ngram_range"][0], state["ngram_range"][1]),
+                    state["vocabulary"],
+                    data[f"idf{i}"],
+                    state["sublinear_tf"],
+                )
+                for i, state in enumerate(meta["features"])
+            ]
+            return cls(
+                features,
+                data["coef"],
+                data["intercept"],
+                meta["categories"],
+                meta["emoji"],
+                meta["version"],
+            )
+
+    # --- scoring (numpy only) -----------------------------------------------------
+    def predict_normalized(self, clean: str) -> RiskPrediction:
+        """Score text already folded by the risk ``Normalizer``."""
+        scores = self.intercept.copy()
+        clean = _clip(clean)
+        for offset, features in zip(self._offsets, self.features, strict=True):
+            vector = features.transform_one(clean)
+            if len(vector.indices):
+                scores += vector.values @ self.coef[vector.indices + offset]
+        head = scores[: len(LEVELS)]
+        exp = np.exp(head - head.max())
+        levels = exp / exp.sum()
+        cats = 1.0 / (1.0 + np.exp(-np.clip(scores[len(LEVELS) :], -30.0, 30.0)))
+        return RiskPrediction(
+            tuple(float(p) for p in levels),
+            {c: float(p) for c, p in zip(self.categories, cats, strict=True)},
+        )
+
+    def predict(self, text: str) -> RiskPrediction:
+        return self.predict_normalized(self._normalize(text))
+
+
+def load_or_train(
+    cache_dir: Path, root: Path = DATA_DIR, *, in_subprocess: bool = False
+) -> RiskModel | None:
+    """The cached model for the current training data, training it when missing.
+
+    ``in_subprocess`` trains in a child process so a server never carries
+    scikit-learn; a failure there (or an unreadable cache file) is logged and
+    gives None, and the screen keeps working on the lexicon alone. In-process
+    training errors propagate (``harborline nlu train`` should see them).
+    None also when there is no training data.
+    """
+    path = model_path(cache_dir, root)
+    if not path.exists():
+        if in_subprocess:
+            command = [sys.executable, "-m", "nlu.risk.model", str(cache_dir), str(root)]
+            try:
+                subprocess.run(command, check=True)  # noqa: S603 - our own module
+            except (OSError, subprocess.CalledProcessError) as exc:
+                log.warning("risk model training failed (%s); lexicon only", type(exc).__name__)
+                return None
+        else:
+            examples = load_examples("train", root=root)
+            if not examples:
+                return None
+            RiskModel.train(examples, version=data_hash(root)).save(path)
+    if not path.exists():
+        return None
+    try:
+        return RiskModel.load(path)
+    except (OSError, ValueError, KeyError) as exc:
+        log.warning("risk model %s unreadable (%s); lexicon only", path.name, type(exc).__name__)
+        return None
+
+
+if __name__ == "__main__":
+    # python -m nlu.risk.model CACHE_DIR [DATA_DIR]: train and save (used by load_or_train).
+    load_or_train(Path(sys.argv[1]), Path(sys.argv[2]) if len(sys.argv) > 2 else DATA_DIR)

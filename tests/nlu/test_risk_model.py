@@ -1,0 +1,299 @@
+"""The trained risk layer: model round trip, combination rules, data hygiene, held-out targets."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+import nlu.risk
+from bot.types import RiskLevel
+from nlu.risk import ModelPolicy, RiskScreen
+from nlu.risk.evaluate import evaluate, format_report
+from nlu.risk.examples import DATA_DIR, LANGUAGES, RiskExample, load_examples
+from nlu.risk.lexicon import CATEGORIES
+from nlu.risk.model import RiskModel, RiskPrediction, data_hash, load_or_train, model_path
+
+CASES_DIR = Path(__file__).parent / "risk_cases"
+
+# Held-out results reached when the layer was built, lexicon + classifier,
+# reported once (not tuned on): en 60/69 urgent caught, 3/79 false alarms;
+# es 57/69 and 5/79. The issue's targets (urgent recall >= 0.97, false alarms
+# <= 0.05 per language) are NOT met yet; these floors only stop regressions.
+HELD_OUT_FLOOR = {
+    "en": {"urgent_recall": 0.869, "false_alarm_rate": 0.038},
+    "es": {"urgent_recall": 0.826, "false_alarm_rate": 0.064},
+}
+
+
+@pytest.fixture(scope="module")
+def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("models")
+
+
+@pytest.fixture(scope="module")
+def model(cache_dir: Path) -> RiskModel:
+    loaded = load_or_train(cache_dir)  # trains in-process (scikit-learn is a dev dependency)
+    assert loaded is not None
+    return loaded
+
+
+@pytest.fixture(scope="module")
+def screen(model: RiskModel) -> RiskScreen:
+    return RiskScreen.default().with_model(model)
+
+
+class FixedModel:
+    """Stands in for RiskModel: always predicts the same distribution."""
+
+    def __init__(self, levels: dict[RiskLevel, float], categories: dict[str, float] | None = None):
+        probs = [levels.get(level, 0.0) for level in RiskLevel]
+        self.prediction = RiskPrediction(tuple(probs), categories or {"suicide": 0.9})
+
+    def predict_normalized(self, clean: str) -> RiskPrediction:
+        return self.prediction
+
+
+def _with(fixed: FixedModel) -> RiskScreen:
+    return RiskScreen.default().with_model(fixed)  # type: ignore[arg-type]
+
+
+URGENT_99 = FixedModel({RiskLevel.IMMINENT: 0.99, RiskLevel.NONE: 0.01})
+CALM_100 = FixedModel({RiskLevel.NONE: 1.0})
+
+# --- model ------------------------------------------------------------------
+
+
+SAMPLES = [
+    "i want to die",
+    "quiero morirme esta noche",
+    "what is 988",
+    "💊💊",
+    "",
+    "x" * 5000,
+    "they took my passport and i cant leave",
+]
+
+
+def test_round_trip_gives_equal_predictions(model: RiskModel, tmp_path: Path) -> None:
+    path = tmp_path / "risk.npz"
+    model.save(path)
+    again = RiskModel.load(path)
+    assert again.version == model.version and again.categories == model.categories
+    for text in SAMPLES:
+        a, b = model.predict(text), again.predict(text)
+        assert np.allclose(a.levels, b.levels), text
+        assert a.categories.keys() == b.categories.keys()
+        assert np.allclose(list(a.categories.values()), list(b.categories.values()))
+        assert abs(sum(a.levels) - 1.0) < 1e-9
+
+
+def test_cached_by_hash_of_training_data(model: RiskModel, cache_dir: Path) -> None:
+    path = model_path(cache_dir)
+    assert path.name == f"risk-{data_hash()}.npz" and path.exists()
+    assert model.version == data_hash()
+    before = path.stat().st_mtime_ns
+    assert load_or_train(cache_dir) is not None
+    assert path.stat().st_mtime_ns == before  # loaded, not retrained
+
+
+def _copy_data(root: Path) -> None:
+    for lang in LANGUAGES:
+        (root / lang).mkdir(parents=True)
+        for split in ("train", "test"):
+            source = DATA_DIR / lang / f"{split}.yml"
+            (root / lang / f"{split}.yml").write_bytes(source.read_bytes())
+
+
+def test_hash_covers_train_split_only(tmp_path: Path) -> None:
+    _copy_data(tmp_path)
+    first = data_hash(tmp_path)
+    with (tmp_path / "en" / "test.yml").open("a") as handle:
+        handle.write('  - {text: "another held-out line", level: none}\n')
+    assert data_hash(tmp_path) == first
+    with (tmp_path / "es" / "train.yml").open("a") as handle:
+        handle.write('  - {text: "otra linea de entrenamiento", level: none}\n')
+    assert data_hash(tmp_path) != first
+
+
+def test_no_training_data_gives_no_model(tmp_path: Path) -> None:
+    assert load_or_train(tmp_path / "models", tmp_path / "empty") is None
+    assert load_or_train(tmp_path / "models", tmp_path / "empty", in_subprocess=True) is None
+
+
+def test_unreadable_cache_gives_no_model(tmp_path: Path) -> None:
+    path = model_path(tmp_path)
+    path.write_bytes(b"not a model")
+    assert load_or_train(tmp_path) is None
+
+
+def test_subprocess_training_and_runtime_without_sklearn(tmp_path: Path) -> None:
+    model = load_or_train(tmp_path, in_subprocess=True)
+    assert model is not None and model_path(tmp_path).exists()
+    code = (
+        "import sys; from pathlib import Path; from nlu.risk.model import RiskModel; "
+        "from nlu.risk import RiskScreen; "
+        f"m = RiskModel.load(Path({str(model_path(tmp_path))!r})); "
+        "s = RiskScreen.default().with_model(m); s.assess('i want to die'); "
+        "assert 'sklearn' not in sys.modules, 'sklearn imported at run time'"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# --- combination rules ----------------------------------------------------------
+
+
+def test_no_model_is_the_lexicon_alone() -> None:
+    plain = RiskScreen.default()
+    assert plain.model is None
+    for text in ("I want to die", "this form is killing me", "what is 988", "hola"):
+        assert plain.assess(text) == RiskScreen.default().with_model(None).assess(text)
+    assert plain.assess("I want to die").level == RiskLevel.HIGH
+
+
+def test_classifier_never_lowers_the_lexicon() -> None:
+    calm = _with(CALM_100)
+    for text, level in [
+        ("I want to die tonight", RiskLevel.IMMINENT),
+        ("he locked me in", RiskLevel.HIGH),
+        ("I'm scared", RiskLevel.MODERATE),
+        ("me quiero matar ahora mismo", RiskLevel.IMMINENT),
+    ]:
+        assert calm.assess(text).level == level
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "this form is killing me",
+        "my feet are killing me today",
+        "me muero de ganas de verte",
+        "I don't want to die",
+        "no me voy a hacer daño",
+        "what is the suicide hotline number",
+        "years ago I was locked in an apartment, now I'm safe",
+    ],
+)
+def test_vetoed_messages_never_escalate_on_the_classifier(text: str) -> None:
+    result = _with(URGENT_99).assess(text)
+    assert result.level <= RiskLevel.MODERATE, result
+    assert not result.escalates
+
+
+def test_classifier_alone_needs_strong_probability_and_words() -> None:
+    strong = _with(FixedModel({RiskLevel.HIGH: 0.95, RiskLevel.NONE: 0.05}))
+    result = strong.assess("i bought a rope today")
+    assert result.level == RiskLevel.HIGH
+    assert any(re.fullmatch(r"classifier:high\(0\.9[0-9]\)", c) for c in result.cues)
+    assert "suicide" in result.categories
+    # Too short to trust a bag of n-grams: at most a gentle check.
+    assert strong.assess("tonight?").level <= RiskLevel.MODERATE
+    # Not strong: at most moderate from a calm lexicon reading.
+    weak = _with(FixedModel({RiskLevel.HIGH: 0.7, RiskLevel.NONE: 0.3}))
+    assert weak.assess("i bought a rope today").level == RiskLevel.MODERATE
+    # Never imminent from a calm lexicon reading.
+    assert _with(URGENT_99).assess("i bought a rope today").level == RiskLevel.HIGH
+
+
+def test_classifier_raises_one_level_from_the_lexicon() -> None:
+    sure = _with(FixedModel({RiskLevel.HIGH: 0.9, RiskLevel.MODERATE: 0.1}))
+    unsure = _with(FixedModel({RiskLevel.HIGH: 0.6, RiskLevel.MODERATE: 0.4}))
+    assert sure.assess("i feel so alone").level == RiskLevel.HIGH
+    assert unsure.assess("i feel so alone").level == RiskLevel.MODERATE
+    assert _with(URGENT_99).assess("I want to die").level == RiskLevel.IMMINENT
+    assert sure.assess("I want to die").level == RiskLevel.HIGH
+
+
+def test_policy_is_adjustable() -> None:
+    fixed = FixedModel({RiskLevel.HIGH: 0.8, RiskLevel.NONE: 0.2})
+    screen = RiskScreen.default().with_model(fixed, ModelPolicy(strong=0.75))  # type: ignore[arg-type]
+    assert screen.assess("i bought a rope today").level == RiskLevel.HIGH
+
+
+def test_use_model_installs_into_assess(model: RiskModel) -> None:
+    try:
+        nlu.risk.use_model(model)
+        assert nlu.risk.default_screen().model is model
+        assert nlu.risk.assess("I want to die").level >= RiskLevel.HIGH
+    finally:
+        nlu.risk.use_model(None)
+    assert nlu.risk.default_screen().model is None
+
+
+def test_real_model_respects_case_table_upper_bounds(screen: RiskScreen) -> None:
+    """With the classifier, case-table lines bounded at none/low (ordinary, hyperbole,
+    negated, hotline questions) never escalate, and nothing drops below the lexicon."""
+    for lang in LANGUAGES:
+        data = yaml.safe_load((CASES_DIR / f"{lang}.yml").read_text(encoding="utf-8"))
+        for raw in data["cases"]:
+            bound = raw.get("level", raw.get("max"))
+            if bound in ("none", "low"):
+                result = screen.assess(raw["text"])
+                assert not result.escalates, (raw["text"], result)
+            lexicon = RiskScreen.default().assess(raw["text"])
+            assert screen.assess(raw["text"]).level >= lexicon.level, raw["text"]
+
+
+# --- data hygiene -------------------------------------------------------------
+
+
+def _key(text: str) -> str:
+    """Normalised form; emoji-only lines (normalised to nothing) compare as written."""
+    key = RiskScreen.default().normalize(text).replace(" .", "").replace(" ,", "").strip()
+    return key or text.strip()
+
+
+def _case_texts() -> Iterator[str]:
+    for lang in LANGUAGES:
+        data = yaml.safe_load((CASES_DIR / f"{lang}.yml").read_text(encoding="utf-8"))
+        for section in ("cases", "context"):
+            for raw in data.get(section) or []:
+                yield raw["text"]
+                if raw.get("previous"):
+                    yield raw["previous"]
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_splits_are_large_varied_and_cover_every_level_and_category(lang: str) -> None:
+    train = load_examples("train", [lang])
+    test = load_examples("test", [lang])
+    assert len(train) >= 400 and len(test) >= 150
+    for split in (train, test):
+        assert {e.level for e in split} == set(RiskLevel)
+        assert set().union(*(e.categories for e in split)) == CATEGORIES
+        assert sum(e.level == RiskLevel.NONE for e in split) >= 0.3 * len(split)
+
+
+def test_held_out_split_shares_no_phrasing() -> None:
+    train = {_key(e.text) for e in load_examples("train")}
+    test = [_key(e.text) for e in load_examples("test")]
+    cases = {_key(t) for t in _case_texts()}
+    assert len(set(test)) == len(test), "duplicate lines in test"
+    assert not set(test) & train, sorted(set(test) & train)
+    assert not set(test) & cases, sorted(set(test) & cases)
+    train_list = [_key(e.text) for e in load_examples("train")]
+    assert len(set(train_list)) == len(train_list), "duplicate lines in train"
+
+
+# --- held-out targets -----------------------------------------------------------
+
+
+def _held_out(screen: RiskScreen) -> dict[str, dict[str, float]]:
+    examples: list[RiskExample] = load_examples("test")
+    result = evaluate(examples, screen)
+    print(format_report(result, errors=True))
+    return result["languages"]  # type: ignore[no-any-return]
+
+
+def test_held_out_targets(screen: RiskScreen) -> None:
+    languages = _held_out(screen)
+    for lang, floor in HELD_OUT_FLOOR.items():
+        section = languages[lang]
+        assert section["urgent_recall"] >= floor["urgent_recall"], (lang, section)
+        assert section["false_alarm_rate"] <= floor["false_alarm_rate"], (lang, section)
