@@ -24,7 +24,7 @@ test: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy bot dialogs nlu escalation resources_kb
+	$(BIN)/mypy bot dialogs nlu escalation resources_kb aftercare
 
 # Every scripts/bench*.py writes its own section of docs/benchmarks.md.
 bench: install

@@ -124,10 +124,12 @@ def _scratch_settings(tmp: str) -> Settings:
 async def _play(lines: Iterable[str], *, as_json: bool, out: TextIO) -> int:
     from bot.runtime import build_runtime
     from bot.script import ScriptClock, ScriptedChat
+    from nlu.engine import install_risk_model
 
     with tempfile.TemporaryDirectory(prefix="harborline-chat-") as tmp:
         settings = _scratch_settings(tmp)
         clock = ScriptClock()
+        install_risk_model(get_settings().var_dir / "models")  # Cached, not per script.
         runtime = await build_runtime(
             settings, intents=_cached_intents(get_settings()), clock=clock
         )

@@ -16,7 +16,7 @@ from bot.storage.migrate import upgrade
 from escalation.bus import Bus, make_bus
 from escalation.dispatcher import PagingDispatcher
 from escalation.service import PagePolicy
-from nlu.engine import NluEngine, RasaClient
+from nlu.engine import NluEngine, RasaClient, install_risk_model
 from nlu.intents import IntentClassifier
 from resources_kb.service import KnowledgeBase
 
@@ -51,6 +51,7 @@ async def build_runtime(
     clock: Callable[[], datetime] = _utcnow,
     kb: KnowledgeBase | None = None,
     intents: IntentClassifier | None = None,
+    load_risk_model: bool = True,
 ) -> Runtime:
     url = settings.effective_database_url
     if migrate:
@@ -60,6 +61,8 @@ async def build_runtime(
     kb = kb or KnowledgeBase.from_files()
     if intents is None:
         intents = IntentClassifier.load_or_train(settings.var_dir / "models", in_subprocess=True)
+    if load_risk_model:
+        install_risk_model(settings.var_dir / "models")
     log.info("runtime ready: %d articles, intents=%s", len(kb), intents and intents.version)
     rasa = None
     if settings.nlu_backend == "rasa":

@@ -42,6 +42,14 @@ def _train(args: argparse.Namespace) -> int:
         return 1
     state = "up to date" if existed else "trained"
     print(f"intents: {state} ({len(model.classes)} intents, version {model.version}) -> {path}")
+    from nlu.risk import model as risk_model
+
+    risk_path = risk_model.model_path(_cache_dir())
+    risk_existed = risk_path.exists()
+    if risk_model.load_or_train(_cache_dir()) is None:
+        print("risk: no training data under nlu/data/risk; the lexicon works alone")
+    else:
+        print(f"risk: {'up to date' if risk_existed else 'trained'} -> {risk_path}")
     return 0
 
 
@@ -55,6 +63,7 @@ def _eval(args: argparse.Namespace) -> int:
         print("no training data under nlu/data", file=sys.stderr)
         return 1
     report: dict[str, Any] = {"intents": evaluate_intents(model, load_examples("test"))}
+    report["risk"] = _risk_report()
     if args.json:
         print(json.dumps(report, indent=2, ensure_ascii=False))
         return 0
@@ -73,16 +82,31 @@ def _eval(args: argparse.Namespace) -> int:
         ]
         for truth, guess, n in sorted(mistakes, key=lambda m: -m[2])[:10]:
             print(f"  confused: {truth} -> {guess} x{n}")
+    from nlu.risk.evaluate import format_report
+
+    print(format_report(report["risk"]))
     return 0
 
 
+def _risk_report() -> dict[str, Any]:
+    """Risk recall/precision per level and language on the held-out risk split."""
+    from nlu.risk import default_screen, use_model
+    from nlu.risk import model as risk_model
+    from nlu.risk.evaluate import evaluate
+    from nlu.risk.examples import load_examples as load_risk_examples
+
+    use_model(risk_model.load_or_train(_cache_dir()))
+    return evaluate(load_risk_examples("test"), default_screen())
+
+
 def _classify(args: argparse.Namespace) -> int:
-    from nlu.engine import NluEngine
+    from nlu.engine import NluEngine, install_risk_model
     from nlu.intents import IntentClassifier
     from nlu.language import detect_language
     from nlu.risk import assess
 
     engine = NluEngine(IntentClassifier.load_or_train(_cache_dir(), in_subprocess=True))
+    install_risk_model(_cache_dir())
     for line in sys.stdin:
         text = line.rstrip("\n")
         intent = engine.parse_builtin(text)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -17,7 +18,7 @@ from bot.types import Intent
 from nlu.entities import extract_entities
 from nlu.intents import IntentClassifier
 
-__all__ = ["NluEngine", "RasaClient"]
+__all__ = ["NluEngine", "RasaClient", "install_risk_model"]
 
 log = logging.getLogger("harborline.nlu")
 
@@ -86,3 +87,18 @@ class NluEngine:
     async def close(self) -> None:
         if self.rasa is not None:
             await self.rasa.close()
+
+
+def install_risk_model(cache_dir: Path) -> None:
+    """The trained risk layer on top of the lexicon; without it the lexicon works alone.
+
+    Trained in a child process when missing, so a server never carries scikit-learn.
+    """
+    from nlu.risk import default_screen, use_model
+    from nlu.risk import model as risk_model
+
+    if default_screen().model is not None:
+        return  # Already installed (tests and scripted chats share one).
+    model = risk_model.load_or_train(cache_dir, in_subprocess=True)
+    if model is not None:
+        use_model(model)

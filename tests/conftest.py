@@ -70,6 +70,17 @@ def intents() -> IntentClassifier | None:
     return IntentClassifier.load_or_train(cache)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def risk_model() -> None:
+    """The trained risk layer, installed once for every test (as the runtime would)."""
+    from nlu.risk import default_screen, use_model
+    from nlu.risk import model as risk_model
+
+    cache = Path(os.environ.get("HARBORLINE_TEST_CACHE", ".pytest_cache")) / "models"
+    if default_screen().model is None:
+        use_model(risk_model.load_or_train(cache))
+
+
 @pytest.fixture(scope="session")
 def kb() -> KnowledgeBase:
     return KnowledgeBase.from_files()

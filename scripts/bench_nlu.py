@@ -1,0 +1,124 @@
+"""NLU targets: held-out intent accuracy, risk recall and false alarms, classify
+latency, and the memory of a process that runs the NLU.
+
+    python scripts/bench_nlu.py
+
+Held-out splits (nlu/data/*/test.yml, nlu/data/risk/*/test.yml) are never trained on.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from scripts.bench import machine, percentile, row, write_section  # noqa: E402
+
+# Run in a fresh process: load the NLU as the service does, classify, report RSS.
+PROBE = r"""
+import json, sys, time, psutil
+from pathlib import Path
+from nlu.engine import NluEngine, install_risk_model
+from nlu.intents import IntentClassifier
+from nlu.language import detect_language
+from nlu.rasa_data import load_examples
+from nlu.risk import assess
+cache = Path(sys.argv[1])
+started = time.perf_counter()
+engine = NluEngine(IntentClassifier.load_or_train(cache, in_subprocess=True))
+install_risk_model(cache)
+load_seconds = time.perf_counter() - started
+texts = [e.text for e in load_examples("test")]
+for text in texts[:50]:  # Warm caches (lazy regex, lingua models).
+    detect_language(text); engine.parse_builtin(text); assess(text)
+latencies = []
+for _ in range(3):
+    for text in texts:
+        t0 = time.perf_counter()
+        detect_language(text); engine.parse_builtin(text); assess(text)
+        latencies.append((time.perf_counter() - t0) * 1000)
+rss = psutil.Process().memory_info().rss / 2**20
+print(json.dumps({"latencies": latencies, "rss_mb": rss, "load_seconds": load_seconds}))
+"""
+
+
+def main() -> int:
+    from nlu.evaluation import evaluate_intents
+    from nlu.intents import IntentClassifier
+    from nlu.rasa_data import load_examples
+    from nlu.risk import default_screen, use_model
+    from nlu.risk import model as risk_model
+    from nlu.risk.evaluate import TARGETS, evaluate
+    from nlu.risk.examples import load_examples as load_risk_examples
+
+    cache = ROOT / "var" / "models"
+    intents = IntentClassifier.load_or_train(cache)
+    assert intents is not None
+    intent_report = evaluate_intents(intents, load_examples("test"))
+    use_model(risk_model.load_or_train(cache))
+    risk = evaluate(load_risk_examples("test"), default_screen())
+    # Ordinary questions: every held-out intent example (none of them is a crisis).
+    ordinary = [e.text for e in load_examples("test")]
+    alarms = sum(default_screen().assess(t).escalates for t in ordinary)
+
+    probe = subprocess.run(
+        [sys.executable, "-c", PROBE, str(cache)], capture_output=True, text=True, check=True,
+        cwd=ROOT, timeout=600,
+    )  # fmt: skip
+    measured = json.loads(probe.stdout.strip().splitlines()[-1])
+    p99 = percentile(measured["latencies"], 99)
+
+    lines = [
+        "## NLU: intents, risk, latency, memory",
+        "",
+        f"Command: `make bench` (`python scripts/bench_nlu.py`), "
+        f"{time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC.",
+        f"Machine: {machine()}. Held-out splits only; they are never trained on.",
+        "",
+        "| measure | result | target | |",
+        "|---|---|---|---|",
+    ]
+    for language, scores in intent_report.items():
+        lines.append(
+            row(f"intent accuracy, held-out [{language}]", f"{scores['accuracy']:.3f} "
+                f"({scores['examples']} messages)", ">= 0.90", scores["accuracy"] >= 0.90)
+        )  # fmt: skip
+    for language, section in risk["languages"].items():
+        recall = section["urgent_recall"]
+        false_alarms = section["false_alarm_rate"]
+        lines.append(
+            row(f"urgent (high+imminent) recall, risk held-out [{language}]", f"{recall:.3f}",
+                f">= {TARGETS['urgent_recall']}", recall >= TARGETS["urgent_recall"])
+        )  # fmt: skip
+        lines.append(
+            row(f"false alarms on 'none' messages, risk held-out [{language}]",
+                f"{false_alarms:.3f}", f"<= {TARGETS['false_alarm_rate']}",
+                false_alarms <= TARGETS["false_alarm_rate"])
+        )  # fmt: skip
+    rate = alarms / len(ordinary)
+    lines += [
+        row("false alarms on ordinary questions (all intent held-out messages)",
+            f"{rate:.3f} ({alarms} of {len(ordinary)})", "<= 0.05", rate <= 0.05),
+        row("classify p99 (language + intent + entities + risk), one message",
+            f"{p99:.2f} ms (p50 {percentile(measured['latencies'], 50):.2f} ms)", "<= 5 ms",
+            p99 <= 5),
+        row("process memory with the NLU loaded (RSS)", f"{measured['rss_mb']:.0f} MB",
+            "<= 150 MB", measured["rss_mb"] <= 150),
+        row("model load time (cached)", f"{measured['load_seconds']:.2f} s", "< 1 s",
+            measured["load_seconds"] < 1),
+        "",
+        "Per-level recall and precision: `harborline nlu eval`.",
+        "",
+    ]  # fmt: skip
+    write_section("nlu", lines)
+    print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
