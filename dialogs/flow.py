@@ -277,6 +277,10 @@ def _crisis(turn: Turn, decision: Decision, texts: Texts) -> None:
     next_key = "crisis.next" if turn.contact.counselor_available else "crisis.none_on_call"
     decision.say(texts(next_key), Choice(texts("menu.choices.person"), "/person"))
     decision.effects.append(Escalate("risk"))
+    if turn.risk.level == RiskLevel.HIGH and turn.intent.name.startswith("ask_"):
+        # "Can my boss keep my passport?" is a warning sign and a real question:
+        # the person gets the numbers and the answer. Imminent risk gets no detour.
+        decision.effects.append(Answer(turn.text))
     if turn.contact.is_new:
         decision.events.append(Event("contact.created"))
         decision.say(texts("welcome.intro"))

@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 from scripts.bench import free_port, machine, percentile, row, wait_ready, write_section  # noqa: E402
 
 PASSWORD = "bench-password-123456"
-ORDINARY = ["what is a t visa", "how do i find a lawyer", "menu", "can my boss keep my passport"]
+ORDINARY = ["what is a t visa", "how do i find a lawyer", "menu", "where can i learn english"]
 
 
 def harborline(env: dict[str, str], *args: str, stdin: str | None = None) -> None:

@@ -263,3 +263,16 @@ def test_stop_during_handoff_ends_it() -> None:
 def test_forget_me_during_handoff_still_asks_to_confirm() -> None:
     d = flow.step(turn("forget me", "handoff"))
     assert d.state == "confirm_forget"
+
+
+def test_a_high_risk_question_is_also_answered() -> None:
+    documents = RiskAssessment(RiskLevel.HIGH, ("danger",), ("danger.documents",))
+    d = flow.step(turn("can my boss keep my passport", risk=documents, intent="ask_documents"))
+    assert flow.Escalate("risk") in d.effects
+    assert flow.Answer("can my boss keep my passport") in d.effects
+    assert "911" in d.replies[0].text
+
+
+def test_imminent_risk_gets_no_detour_into_answers() -> None:
+    d = flow.step(turn("i have the pills, what is 988", risk=DANGER, intent="ask_health"))
+    assert not any(isinstance(e, flow.Answer) for e in d.effects)
