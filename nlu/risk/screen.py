@@ -59,7 +59,7 @@ class ModelPolicy:
     - From a lexicon ``moderate`` or ``high`` it raises by one level at most,
       when P(level >= that next level) >= ``one_level``.
     - From a calm lexicon reading (none/low) it may ask gently (``moderate``)
-      when that is its median level, and escalate to ``high`` only when
+      when P(level >= moderate) >= ``one_level``, and escalate to ``high`` only when
       P(level >= high) >= ``strong`` and the message has at least
       ``min_words`` words (a bag of n-grams is no judge of "tonight?").
     - When the lexicon discounted something in the message (hyperbole, an
@@ -83,7 +83,9 @@ class ModelPolicy:
             return step if prediction.at_least(step) >= self.one_level else RiskLevel.NONE
         if urgent >= self.strong and words >= self.min_words:
             return RiskLevel.HIGH
-        if prediction.level >= RiskLevel.MODERATE:
+        # A gentle "are you safe?" on the classifier's word alone only when it is sure:
+        # asking it of ordinary questions wears people out and teaches them to ignore it.
+        if prediction.at_least(RiskLevel.MODERATE) >= self.one_level:
             return RiskLevel.MODERATE
         return RiskLevel.NONE
 

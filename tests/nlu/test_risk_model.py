@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import subprocess
 import sys
@@ -152,8 +153,9 @@ def test_subprocess_training_and_runtime_without_sklearn(tmp_path: Path) -> None
 def test_no_model_is_the_lexicon_alone() -> None:
     plain = RiskScreen.default()
     assert plain.model is None
+    without = plain.with_model(None)
     for text in ("I want to die", "this form is killing me", "what is 988", "hola"):
-        assert plain.assess(text) == RiskScreen.default().with_model(None).assess(text)
+        assert plain.assess(text) == without.assess(text)
     assert plain.assess("I want to die").level == RiskLevel.HIGH
 
 
@@ -236,16 +238,21 @@ def test_real_model_respects_case_table_upper_bounds(screen: RiskScreen) -> None
             if bound in ("none", "low"):
                 result = screen.assess(raw["text"])
                 assert not result.escalates, (raw["text"], result)
-            lexicon = RiskScreen.default().assess(raw["text"])
+            lexicon = _normalizer().assess(raw["text"])
             assert screen.assess(raw["text"]).level >= lexicon.level, raw["text"]
 
 
 # --- data hygiene -------------------------------------------------------------
 
 
+@functools.cache
+def _normalizer() -> RiskScreen:
+    return RiskScreen.default()  # Loading the lexicon is slow: once for all keys.
+
+
 def _key(text: str) -> str:
     """Normalised form; emoji-only lines (normalised to nothing) compare as written."""
-    key = RiskScreen.default().normalize(text).replace(" .", "").replace(" ,", "").strip()
+    key = _normalizer().normalize(text).replace(" .", "").replace(" ,", "").strip()
     return key or text.strip()
 
 
