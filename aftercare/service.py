@@ -50,13 +50,17 @@ async def load_preferences(
     session: AsyncSession, contact: Contact
 ) -> tuple[CheckinPreferences | None, Settings]:
     prefs = await session.get(CheckinPreferences, contact.id)
+    return prefs, effective_settings(prefs, contact)
+
+
+def effective_settings(prefs: CheckinPreferences | None, contact: Contact) -> Settings:
     zone = zone_for(prefs.timezone if prefs else None, contact.country)
     quiet: tuple[str, str] | None = DEFAULT_QUIET
     if prefs is not None and prefs.quiet_start is not None and prefs.quiet_end is not None:
         quiet = (prefs.quiet_start, prefs.quiet_end)
         if quiet[0] == quiet[1]:
             quiet = None  # Equal ends: no quiet hours.
-    return prefs, Settings(
+    return Settings(
         timezone=str(zone.key),
         quiet=quiet,
         discreet=prefs.discreet if prefs else True,
@@ -64,7 +68,7 @@ async def load_preferences(
     )
 
 
-def _summary(checkin: Checkin) -> dict[str, Any]:
+def summary(checkin: Checkin) -> dict[str, Any]:
     return {
         "id": checkin.id,
         "kind": checkin.kind,
@@ -76,26 +80,32 @@ def _summary(checkin: Checkin) -> dict[str, Any]:
     }
 
 
-async def facts(session: AsyncSession, contact: Contact, now: datetime) -> dict[str, Any]:
-    """What the pure dialog needs: the time, the zone, and the contact's check-ins."""
-    _, settings = await load_preferences(session, contact)
-    rows = (
-        (
-            await session.execute(
-                select(Checkin)
-                .where(Checkin.contact_id == contact.id, Checkin.status.in_(ACTIVE))
-                .order_by(Checkin.due_at, Checkin.id)
-            )
+async def facts(
+    session: AsyncSession, contact: Contact, now: datetime, *, new: bool = False
+) -> dict[str, Any]:
+    """What the pure dialog needs: the time, the zone, and the contact's check-ins.
+
+    A contact created this turn has no preferences or check-ins yet: no queries.
+    """
+    if new:
+        settings, rows = effective_settings(None, contact), []
+    else:
+        _, settings = await load_preferences(session, contact)
+        rows = list(
+            (
+                await session.execute(
+                    select(Checkin)
+                    .where(Checkin.contact_id == contact.id, Checkin.status.in_(ACTIVE))
+                    .order_by(Checkin.due_at, Checkin.id)
+                )
+            ).scalars()
         )
-        .scalars()
-        .all()
-    )
     pending = [c.id for c in rows if c.status == "sent"]
     return {
         "now": now.isoformat(),
         "timezone": settings.timezone,
         "quiet": list(settings.quiet) if settings.quiet else None,
-        "checkins": [_summary(c) for c in rows],
+        "checkins": [summary(c) for c in rows],
         "pending": pending[0] if pending else None,
     }
 

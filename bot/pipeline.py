@@ -275,7 +275,7 @@ class _TurnContext:
             safe_word=safe_word,
             data={
                 **(conversation.data or {}),
-                "aftercare": await aftercare.facts(self.session, contact, self.now),
+                "aftercare": await aftercare.facts(self.session, contact, self.now, new=is_new),
             },
         )
         decision = flow.step(turn)

@@ -45,8 +45,8 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from starlette.requests import ClientDisconnect
 
+from bot.channels.http import read_capped_body
 from bot.pipeline import TurnResult
 from bot.runtime import Runtime
 from bot.types import InboundMessage
@@ -212,7 +212,7 @@ async def rest_webhook(
         return _error(404, "Not Found")
     if not _authorized(credentials, settings.rest_channel_token):
         return _error(401, "missing or wrong bearer token", {"WWW-Authenticate": "Bearer"})
-    body = await _read_body(request)
+    body = await read_capped_body(request, MAX_BODY_BYTES)
     if body is None:
         return _error(413, "body too large")
     try:
@@ -265,21 +265,6 @@ def _authorized(credentials: HTTPAuthorizationCredentials | None, token: str) ->
 @functools.cache
 def _warn_no_token() -> None:
     log.warning("rest channel is enabled but REST_CHANNEL_TOKEN is empty; refusing every request")
-
-
-async def _read_body(request: Request) -> bytes | None:
-    """The body, or None past the limit (also for chunked bodies without a length)."""
-    chunks: list[bytes] = []
-    size = 0
-    try:
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > MAX_BODY_BYTES:
-                return None
-            chunks.append(chunk)
-    except ClientDisconnect:
-        return b""
-    return b"".join(chunks)
 
 
 def _valid_sender(sender: str) -> bool:

@@ -45,7 +45,6 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from starlette.datastructures import ImmutableMultiDict
-from starlette.requests import ClientDisconnect
 from twilio.base.exceptions import TwilioRestException
 from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.request_validator import (
@@ -57,6 +56,7 @@ from twilio.request_validator import (
 from twilio.rest import Client
 from twilio.twiml.messaging_response import MessagingResponse
 
+from bot.channels.http import read_capped_body
 from bot.channels.sms_store import SmsDelivery, SmsThread
 from bot.channels.sms_text import (
     ChoiceWords,
@@ -192,7 +192,7 @@ async def _verified_form(
     empty: ImmutableMultiDict[str, str] = ImmutableMultiDict()
     if not sms_enabled(settings):
         return empty, _error(404, "Not Found")
-    body = await _read_body(request)
+    body = await read_capped_body(request, MAX_BODY_BYTES)
     if body is None:
         return empty, _error(413, "body too large")
     params = ImmutableMultiDict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
@@ -208,20 +208,6 @@ async def _verified_form(
         log.warning("sms webhook refused: signature missing or wrong")
         return empty, _error(403, "invalid signature")
     return params, None
-
-
-async def _read_body(request: Request) -> bytes | None:
-    chunks: list[bytes] = []
-    size = 0
-    try:
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > MAX_BODY_BYTES:
-                return None
-            chunks.append(chunk)
-    except ClientDisconnect:
-        return b""
-    return b"".join(chunks)
 
 
 def _twiml(messages: list[str]) -> Response:

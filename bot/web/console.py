@@ -28,7 +28,7 @@ from dialogs.texts import get_texts
 from escalation import service
 from escalation.models import Counselor, Note
 
-__all__ = ["router"]
+__all__ = ["may_view", "router"]
 
 templates = Jinja2Templates(directory=Path(__file__).resolve().parent / "templates")
 router = APIRouter(route_class=StaffRoute, include_in_schema=False)
@@ -109,7 +109,7 @@ async def escalation_detail(request: Request, staff: Staff, escalation_id: int) 
         escalation = await session.get(Escalation, escalation_id)
         if escalation is None:
             raise HTTPException(404, "no such conversation")
-        if not _may_view(staff, escalation):
+        if not may_view(staff, escalation):
             raise HTTPException(403, "another counselor has this conversation")
         messages = (
             await session.execute(
@@ -155,7 +155,7 @@ async def escalation_detail(request: Request, staff: Staff, escalation_id: int) 
         }
 
 
-def _may_view(staff: Counselor, escalation: Escalation) -> bool:
+def may_view(staff: Counselor, escalation: Escalation) -> bool:
     return staff.role in ("supervisor", "admin") or escalation.claimed_by in (None, staff.id)
 
 

@@ -22,6 +22,7 @@ from bot.runtime import Runtime
 from bot.storage.db import AsyncSession
 from bot.storage.models import AuditEvent, Contact, Conversation, Escalation
 from bot.web.auth import Staff, StaffRoute
+from bot.web.console import may_view
 from dialogs.checkins import describe
 from dialogs.texts import get_texts
 from escalation.models import Counselor
@@ -45,20 +46,14 @@ async def _escalation(session: AsyncSession, staff: Counselor, escalation_id: in
     escalation = await session.get(Escalation, escalation_id)
     if escalation is None:
         raise HTTPException(404, "no such conversation")
-    if staff.role not in ("supervisor", "admin") and escalation.claimed_by not in (None, staff.id):
+    if not may_view(staff, escalation):
         raise HTTPException(403, "another counselor has this conversation")
     return escalation
 
 
 def _row(checkin: Checkin) -> dict[str, Any]:
     return {
-        "id": checkin.id,
-        "kind": checkin.kind,
-        "status": checkin.status,
-        "due_at": checkin.due_at.isoformat(),
-        "weekday": checkin.weekday,
-        "local_time": checkin.local_time,
-        "timezone": checkin.timezone,
+        **aftercare.summary(checkin),
         "sent_at": checkin.sent_at.isoformat() if checkin.sent_at else None,
         "answer": checkin.answer,
         "created_by": checkin.created_by,
