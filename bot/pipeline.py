@@ -17,10 +17,10 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from redis.exceptions import RedisError
-from sqlalchemy import delete, select
+from sqlalchemy import Table, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from aftercare import service as aftercare
@@ -47,6 +47,8 @@ __all__ = ["Pipeline", "TurnResult"]
 log = logging.getLogger("harborline.pipeline")
 
 LAST_SEEN_PRECISION = timedelta(minutes=10)
+# The Core table: a bulk insert through it keeps rows with None columns in one statement.
+MESSAGES = cast(Table, Message.__table__)
 STORAGE_ERRORS = (SQLAlchemyError, RedisError, OSError, TimeoutError)
 
 
@@ -117,11 +119,11 @@ class Pipeline:
         try:
             if not await self._allowed(who, risk):
                 return self._rate_limited(message)
-            inbox_id, earlier = await self._persist_inbound(message, text)
+            inbox_id, fresh, earlier = await self._persist_inbound(message, text)
             if earlier is not None:
                 return earlier
             async with self.state.lock(who):
-                return await self._process(inbox_id, message, text, who, risk)
+                return await self._process(inbox_id, fresh, message, text, who, risk)
         except STORAGE_ERRORS as exc:
             log.error("turn failed, storage: %s", type(exc).__name__)
             return self._degraded(message, risk)
@@ -150,55 +152,103 @@ class Pipeline:
 
     async def _persist_inbound(
         self, message: InboundMessage, text: str
-    ) -> tuple[int, TurnResult | None]:
-        """Store the message before anything else may fail; spot provider retries."""
+    ) -> tuple[int, bool, TurnResult | None]:
+        """Store the message before anything else may fail; spot provider retries.
+
+        Returns the inbox id, whether this call stored it (a fresh message), and
+        the stored result when the message was already answered.
+        """
         payload = json.dumps({"address": message.address, "text": text})
-        async with self.db.sessions() as session:
-            item = InboxItem(
-                channel=message.channel,
-                provider_id=message.provider_id[:128],
-                payload_enc=self.cipher.encrypt(payload),
-                received_at=message.received_at,
-            )
-            session.add(item)
+        provider_id = message.provider_id[:128]
+        async with self.db.writing(), self.db.sessions() as session:
             try:
+                inbox_id = await session.scalar(
+                    insert(InboxItem)
+                    .values(
+                        channel=message.channel,
+                        provider_id=provider_id,
+                        status="pending",
+                        payload_enc=self.cipher.encrypt(payload),
+                        received_at=message.received_at,
+                    )
+                    .returning(InboxItem.id)
+                )
                 await session.commit()
-                return item.id, None
+                return int(inbox_id or 0), True, None
             except IntegrityError:
                 await session.rollback()
-            existing = await session.scalar(
-                select(InboxItem).where(
-                    InboxItem.channel == message.channel,
-                    InboxItem.provider_id == message.provider_id[:128],
+            existing = (
+                await session.execute(
+                    select(InboxItem.id, InboxItem.status, InboxItem.result_enc).where(
+                        InboxItem.channel == message.channel,
+                        InboxItem.provider_id == provider_id,
+                    )
                 )
-            )
+            ).first()
         if existing is None:  # Purged between insert and read: treat as new.
             raise IntegrityError("inbox row vanished", None, Exception())
         if existing.status == "done":
-            return existing.id, self._stored_result(existing)
-        return existing.id, None  # Still pending: a crash left it; process it now.
+            return existing.id, False, self._stored_result(existing.result_enc)
+        return existing.id, False, None  # Still pending: a crash left it; process it now.
 
-    def _stored_result(self, item: InboxItem) -> TurnResult:
-        if item.result_enc is None:
+    def _stored_result(self, result_enc: bytes | None) -> TurnResult:
+        if result_enc is None:
             return TurnResult(status="duplicate")
-        return TurnResult.from_json(self.cipher.decrypt(item.result_enc), "duplicate")
+        return TurnResult.from_json(self.cipher.decrypt(result_enc), "duplicate")
 
     async def _process(
-        self, inbox_id: int, message: InboundMessage, text: str, who: str, risk: RiskAssessment
+        self,
+        inbox_id: int,
+        fresh: bool,
+        message: InboundMessage,
+        text: str,
+        who: str,
+        risk: RiskAssessment,
     ) -> TurnResult:
-        async with self.db.sessions() as session, session.begin():
-            item = await session.get(InboxItem, inbox_id, with_for_update=True)
-            if item is None or item.status == "done":
-                return self._stored_result(item) if item else TurnResult(status="duplicate")
-            turn = _TurnContext(self, session, message, text, who, risk)
-            result = await turn.run()
-            turn_console_events = turn.console_events
-            item.status = "done"
-            item.payload_enc = None  # The message text lives on only with consent.
-            item.processed_at = self.clock()
-            item.result_enc = self.cipher.encrypt(result.to_json())
-        await self._after_commit(turn_console_events)
+        # Command and intent need no storage: work them out before taking the writer.
+        command = match_command(text[: self.settings.max_message_chars])
+        intent = await self._intent(text[: self.settings.max_message_chars], command)
+        # Published knowledge-base changes (checked at most every few seconds), read
+        # before the turn takes SQLite's writer.
+        await self.kb.refresh(self.db)
+        try:
+            async with self.db.writing(), self.db.write_sessions() as session, session.begin():
+                if not fresh:  # Left pending by a crash, or a retry racing the first try.
+                    status = await session.scalar(
+                        select(InboxItem.status).where(InboxItem.id == inbox_id).with_for_update()
+                    )
+                    if status != "pending":
+                        raise _AlreadyDone
+                turn = _TurnContext(self, session, message, text, who, risk, command, intent)
+                result = await turn.run()
+                done = await session.execute(
+                    update(InboxItem)
+                    .where(InboxItem.id == inbox_id, InboxItem.status == "pending")
+                    .values(
+                        status="done",
+                        payload_enc=None,  # The message text lives on only with consent.
+                        processed_at=self.clock(),
+                        result_enc=self.cipher.encrypt(result.to_json()),
+                    )
+                )
+                if done.rowcount != 1:  # type: ignore[attr-defined]
+                    raise _AlreadyDone  # Another worker finished it first: undo ours.
+        except _AlreadyDone:
+            return await self._result_of(inbox_id)
+        await self._after_commit(turn.console_events)
         return result
+
+    async def _intent(self, text: str, command: Any) -> Intent:
+        if command is not None:
+            return Intent(f"command.{command.name}", 1.0)
+        return await self.nlu.parse(text)
+
+    async def _result_of(self, inbox_id: int) -> TurnResult:
+        async with self.db.sessions() as session:
+            result_enc = await session.scalar(
+                select(InboxItem.result_enc).where(InboxItem.id == inbox_id)
+            )
+        return self._stored_result(result_enc)
 
     async def _after_commit(self, console_events: list[dict[str, Any]]) -> None:
         if not console_events:
@@ -213,6 +263,10 @@ class Pipeline:
             self.wake_paging()
 
 
+class _AlreadyDone(Exception):
+    """The inbox row was answered by another attempt; this one must change nothing."""
+
+
 class _TurnContext:
     """The work of one turn inside one transaction."""
 
@@ -224,6 +278,8 @@ class _TurnContext:
         text: str,
         who: str,
         risk: RiskAssessment,
+        command: Any,
+        intent: Intent,
     ) -> None:
         self.p = pipeline
         self.session = session
@@ -231,6 +287,8 @@ class _TurnContext:
         self.text = text
         self.who = who
         self.risk = risk
+        self.command = command
+        self.intent = intent
         self.now = pipeline.clock()
         self.events: list[Event] = []
         self.replies: list[Reply] = []
@@ -248,9 +306,8 @@ class _TurnContext:
             self.risk = RiskAssessment(level, (*self.risk.categories, "safe_word"), self.risk.cues)
         limit = self.p.settings.max_message_chars
         text = self.text[:limit]
-        command = match_command(text)
+        command, intent = self.command, self.intent
         locale = self._locale(contact, text, command, is_new)
-        intent = await self._intent(text, command)
         in_handoff = conversation.handoff_escalation_id is not None
         might_escalate = self.risk.escalates or intent.name in ("command.person", "talk_to_person")
         available = might_escalate and not in_handoff and await self._counselor_available()
@@ -303,7 +360,7 @@ class _TurnContext:
                 # Retention counts days; minute-level precision is enough and saves a write.
                 contact.last_seen_at = self.now
             if contact.consent:
-                self._keep_transcript(conversation)
+                await self._keep_transcript(conversation)
         final_locale = contact.locale or locale if not self.erased else locale
         return TurnResult(self.replies, self.events, "ok", final_locale)
 
@@ -380,11 +437,6 @@ class _TurnContext:
                 )
             contact.locale = locale
         return locale
-
-    async def _intent(self, text: str, command: Any) -> Intent:
-        if command is not None:
-            return Intent(f"command.{command.name}", 1.0)
-        return await self.p.nlu.parse(text)
 
     async def _apply(
         self,
@@ -520,7 +572,6 @@ class _TurnContext:
 
     async def _answer(self, query: str, locale: str, country: str, data: dict[str, Any]) -> None:
         texts = get_texts(locale)
-        await self.p.kb.refresh(self.p.db)  # Published changes, at most every few seconds.
         best = self.p.kb.ask(query, locale, country).best
         answer = best.article.short_answer if best else ""
         services = [Reply(t) for t in self.p.kb.service_texts(query, locale, country, answer)]
@@ -557,18 +608,22 @@ class _TurnContext:
         for part in _split_paragraphs(article.body):
             self.replies.append(Reply(part))
 
-    def _keep_transcript(self, conversation: Conversation) -> None:
+    async def _keep_transcript(self, conversation: Conversation) -> None:
         rows = [("in", self.text)] + [("out", r.text) for r in self.replies]
-        for direction, body in rows:
-            self.session.add(
-                Message(
-                    conversation_id=conversation.id,
-                    direction=direction,
-                    text_enc=self.p.cipher.encrypt(body),
-                    risk_level=self.risk.level.label if direction == "in" else None,
-                    created_at=self.now,
-                )
-            )
+        # One statement for the whole turn: a round trip per row is what made turns slow.
+        await self.session.execute(
+            insert(MESSAGES),
+            [
+                {
+                    "conversation_id": conversation.id,
+                    "direction": direction,
+                    "text_enc": self.p.cipher.encrypt(body),
+                    "risk_level": self.risk.level.label if direction == "in" else None,
+                    "created_at": self.now,
+                }
+                for direction, body in rows
+            ],
+        )
 
 
 def _split_paragraphs(body: str, limit: int = 700) -> list[str]:

@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Protocol
 
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 
 __all__ = ["LocalState", "RedisState", "SharedState", "make_state"]
 
@@ -68,9 +68,17 @@ class LocalState:
         return None
 
 
+REDIS_MAX_CONNECTIONS = 64
+
+
 class RedisState:
     def __init__(self, url: str, prefix: str = "harborline") -> None:
-        self.redis: Redis = Redis.from_url(url)
+        # A busy worker waits for a free connection instead of failing the turn
+        # (the default pool raises "Too many connections" past its limit).
+        pool = BlockingConnectionPool.from_url(
+            url, max_connections=REDIS_MAX_CONNECTIONS, timeout=LOCK_TTL_SECONDS
+        )
+        self.redis: Redis = Redis.from_pool(pool)  # Owns the pool: closed with it.
         self.prefix = prefix
 
     @asynccontextmanager

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +28,26 @@ class Database:
             kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         if self.is_sqlite:
-            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine.sync_engine, "connect", _sqlite_connect)
+            event.listen(self.engine.sync_engine, "begin", _sqlite_begin)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        # For transactions that read and then write: on SQLite they take the write
+        # lock when they begin, so two of them never deadlock on the upgrade.
+        self.write_sessions = async_sessionmaker(
+            self.engine.execution_options(begin_immediate=True), expire_on_commit=False
+        )
+        # SQLite has one writer. Waiting for it here, in the event loop, is cheap;
+        # waiting in SQLite's busy handler sleeps in steps of milliseconds.
+        self._writer = asyncio.Lock() if self.is_sqlite else None
+
+    @contextlib.asynccontextmanager
+    async def writing(self) -> AsyncIterator[None]:
+        """Hold the process's turn at SQLite's single writer (a no-op elsewhere)."""
+        if self._writer is None:
+            yield
+            return
+        async with self._writer:
+            yield
 
     async def ping(self) -> None:
         async with self.engine.connect() as conn:
@@ -42,9 +63,18 @@ def _ensure_parent_dir(url: str) -> None:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def _sqlite_begin(connection: Any) -> None:
+    # IMMEDIATE takes the write lock up front. A transaction that holds a read snapshot
+    # and then writes fails at once with "database is locked" when another connection
+    # wrote in between; the busy timeout does not help in that case. Other sessions
+    # keep the driver's own deferred BEGIN (no extra round trip; reads never wait).
+    if connection.get_execution_options().get("begin_immediate", False):
+        connection.exec_driver_sql("BEGIN IMMEDIATE")

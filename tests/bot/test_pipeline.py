@@ -138,6 +138,24 @@ async def test_two_quick_messages_never_race(runtime: Runtime) -> None:
     assert item_count == 9
 
 
+async def test_many_conversations_at_once_all_get_answers(runtime: Runtime) -> None:
+    # Each turn reads, then writes. On SQLite two such transactions used to fail with
+    # "database is locked" (a degraded reply) instead of waiting their turn.
+    people = [f"person-{i}" for i in range(80)]
+    await asyncio.gather(*(say(runtime, "hi", address=p) for p in people))
+    await asyncio.gather(*(say(runtime, "yes", address=p) for p in people))
+    rounds = ["what is a t visa", "he took my passport and I am scared", "menu"]
+    results = await asyncio.gather(
+        *(say(runtime, text, address=p) for text in rounds for p in people)
+    )
+    assert [r.status for r in results] == ["ok"] * len(results)
+    async with runtime.db.sessions() as session:
+        pending = await session.scalar(
+            select(func.count()).select_from(InboxItem).where(InboxItem.status != "done")
+        )
+    assert pending == 0
+
+
 async def test_flood_is_limited_but_distress_always_gets_through(runtime: Runtime) -> None:
     limit = runtime.settings.rate_limit_per_minute
     statuses = [(await say(runtime, "hello again")).status for _ in range(limit + 3)]
