@@ -23,7 +23,9 @@ def clean_inbound(text: str) -> str:
 
 def fold(text: str) -> str:
     """Lowercase, strip accents and punctuation: 'Olvídame!' -> 'olvidame'."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
-    stripped = _PUNCT.sub(" ", stripped)
+    folded = text.casefold()
+    if not folded.isascii():  # ASCII has no accents: skip the per-character pass.
+        decomposed = unicodedata.normalize("NFKD", folded)
+        folded = "".join(c for c in decomposed if not unicodedata.combining(c))
+    stripped = _PUNCT.sub(" ", folded)
     return _SPACES.sub(" ", stripped).strip()

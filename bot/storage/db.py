@@ -8,11 +8,15 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import event, make_url, text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.ext.asyncio import AsyncSession as AsyncSession
 
+from bot.storage.sqlite_driver import one_hop_connector
+
 __all__ = ["AsyncSession", "Database"]
+
+SQLITE_BUSY_TIMEOUT = 30.0
 
 
 class Database:
@@ -22,8 +26,11 @@ class Database:
         kwargs: dict[str, Any] = {}
         if self.is_sqlite:
             _ensure_parent_dir(url)
-            kwargs["connect_args"] = {"timeout": 30}
+            kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT}
             kwargs["pool_reset_on_return"] = None
+            path = _plain_file(url)
+            if path is not None:
+                kwargs["async_creator"] = one_hop_connector(path, SQLITE_BUSY_TIMEOUT)
         else:
             kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
@@ -55,6 +62,15 @@ class Database:
 
     async def close(self) -> None:
         await self.engine.dispose()
+
+
+def _plain_file(url: str) -> str | None:
+    """The file of a ``sqlite+aiosqlite:///path`` URL with no options, else None."""
+    parsed = make_url(url)
+    database = parsed.database
+    if parsed.query or not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return database
 
 
 def _ensure_parent_dir(url: str) -> None:
