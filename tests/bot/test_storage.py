@@ -122,3 +122,37 @@ async def test_two_redis_clients_share_the_lock(tmp_path: Path) -> None:
     await one.close()
     await two.close()
     assert peak == 1
+
+
+async def test_sqlite_statements_take_one_hop_to_the_driver_thread(tmp_path: Path) -> None:
+    import aiosqlite
+    from sqlalchemy import text
+
+    from bot.storage.db import Database
+
+    db = Database(f"sqlite+aiosqlite:///{tmp_path}/hops.db")
+    hops = 0
+    original = aiosqlite.Connection._execute
+
+    async def counting(self: aiosqlite.Connection, fn: object, *args: object) -> object:
+        nonlocal hops
+        hops += 1
+        return await original(self, fn, *args)  # type: ignore[arg-type]
+
+    try:
+        async with db.engine.begin() as conn:
+            await conn.execute(text("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)"))
+        aiosqlite.Connection._execute = counting  # type: ignore[method-assign]
+        async with db.engine.connect() as conn:
+            hops = 0
+            inserted = await conn.execute(text("INSERT INTO t (v) VALUES ('a'), ('b'), ('c')"))
+            assert inserted.rowcount == 3 and hops == 1
+            hops = 0
+            rows = (await conn.execute(text("SELECT v FROM t ORDER BY id"))).all()
+            assert [r.v for r in rows] == ["a", "b", "c"] and hops == 1
+            partial = await conn.execute(text("SELECT v FROM t ORDER BY id"))
+            assert partial.fetchone() == ("a",) and partial.fetchmany(5) == [("b",), ("c",)]
+            await conn.commit()
+    finally:
+        aiosqlite.Connection._execute = original  # type: ignore[method-assign]
+        await db.close()
