@@ -12,7 +12,19 @@ from functools import lru_cache
 
 from dialogs.normalize import fold
 
-__all__ = ["SERVICE_KINDS", "concepts", "find_place", "find_service_kind", "place_words", "stem"]
+__all__ = [
+    "EXCLUSIVE",
+    "SERVICE_KINDS",
+    "SYNONYMS",
+    "TOPIC_WORDS",
+    "concept_spans",
+    "concept_weight",
+    "concepts",
+    "find_place",
+    "find_service_kind",
+    "place_words",
+    "stem",
+]
 
 # Each group names one idea. A word (or phrase) in any group adds the group's
 # name as an extra token, so "attorney" and "abogada" both match "lawyer".
@@ -183,8 +195,6 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "emergency",
         "emergencia",
         "emergencias",
-        "right now",
-        "ahora mismo",
         "threatening me",
         "me amenaza",
     ),
@@ -376,6 +386,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "ai",
     ),
     "visa": ("visa", "visas", "status", "estatus", "green card", "residencia", "residente"),
+    "t_visa": ("t visa", "t visas", "tvisa", "t nonimmigrant", "visa t", "visas t", "visa tipo t"),
+    "u_visa": ("u visa", "u visas", "uvisa", "u nonimmigrant", "visa u", "visas u", "visa tipo u"),
     "trafficking": (
         "trafficking",
         "trafficked",
@@ -408,6 +420,168 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     ),
     "work": ("job", "jobs", "trabajo", "empleo", "work", "trabajar", "employment", "chamba"),
     "report": ("report", "reportar", "denunciar", "denuncia", "denuncio", "complain", "queja"),
+}
+
+# More words for the same ideas (and a few more ideas), comma-separated. These
+# help an article match but, unlike SYNONYMS, never make a question read as a
+# request for a service listing (SERVICE_KINDS below).
+TOPIC_WORDS: dict[str, str] = {
+    "school": """college, university, universidad, prepa, preparatoria, high school, secundaria,
+        diploma, degree, titulo, lesson, lessons, leccion, english class, clases de ingles,
+        aprender ingles, learn english, resume, curriculum, cv, job interview,
+        entrevista de trabajo, career, carrera, skill, skills, oficio, trade, vocational,
+        tecnico, estudios, student, estudiante, escuela para adultos""",
+    "work": """employer, employed, empleador, hire, contratar, contratan, hiring, career,
+        chambear, labor, labour, laboral, trabajador, trabajadora, worker, workers""",
+    "counseling": """psychiatrist, psiquiatra, psicologia, trauma, trauma, traumatized,
+        ptsd, estres postraumatico, flashback, flashbacks, recuerdos, bad dreams,
+        malos suenos, panic attack, ataque de panico, sad, triste, tristeza, lonely,
+        alone, sola, solo, soledad, numb, vacia, vacio, heal, healing, sanar, sanacion,
+        recover, recovery, recuperarme, emotional support, apoyo emocional, talk therapy,
+        peer support, otros sobrevivientes, other survivors, angry, enojada, coraje,
+        trust anyone, confiar""",
+    "doctor": """dentist, dentista, muela, tooth, teeth, dientes, eye doctor, oculista, lentes,
+        glasses, checkup, chequeo, revision medica, std, stds, sti, infection,
+        infeccion, test, prueba, pruebas, birth control, anticonceptivo, anticonceptivos,
+        pregnancy, embarazo, abortion, aborto, emergency room, sala de emergencias,
+        urgencias, pain, dolor, duele, hurts, injury, injuries, lesion, golpes, pills,
+        pastillas, vaccine, vacuna, ambulance, ambulancia""",
+    "family": """daughter, hija, son, hijo, kids, hijos, children, ninos, baby, bebe, parents,
+        papas, padres, cousin, primo, prima, aunt, tia, uncle, tio, grandmother, grandma,
+        abuela, abuelo, relative, pariente, familiar, loved ones, seres queridos,
+        siblings, hermanos, spouse, conyuge""",
+    "privacy": """data, datos, information, informacion, info, store, stored, almacenan,
+        encrypted, cifrado, encriptado, confidential, confidencial, secret, secreto,
+        anonymous, anonimo, anonima, erase, erase me, forget me, olvidame,
+        guardado, guardada, share my, comparten, sees, ve lo que""",
+    "phone": """call history, historial, historial de llamadas, call log, registro de llamadas,
+        track, tracking, rastrear, rastrean, location, ubicacion, gps, spy, espiar, espia,
+        monitor, monitors, vigila, vigilan, checks my phone, revisa mi, hide, esconder,
+        escondo, texts, mensajes, messages, browser, navegador, device, dispositivo""",
+    "crisis": """crisis, hopeless, sin esperanza, desesperada, desesperado, overwhelmed,
+        abrumada, abrumado, panic, panico, cant cope, no aguanto, hard moment,
+        momento dificil, too heavy, no puedo mas, breaking down, falling apart,
+        emotional crisis, crisis emocional, lifeline""",
+    "suicide": """end my life, ending my life, quitarme la vida, hurt myself, hurting myself,
+        hacerme dano, self harm, autolesion, cortarme, cutting, better off without me,
+        mejor sin mi, disappear, desaparecer, no reason to live, sin razon para vivir,
+        wish i was dead, no quiero seguir, not worth living, no vale la pena vivir,
+        suicidal, suicida, suicidas, ideas suicidas, take my life, wanna die, dead, muerta,
+        muerto, estar muerta, morirme, morir, wake up, despertar, not be alive,
+        be alive, estar viva, estar vivo, take it anymore, no aguanto mas,
+        point of going on, cant go on, go on anymore, point of living, para que seguir,
+        no puedo seguir, sin sentido, no reason to keep living""",
+    "danger": """hurt me, hurting me, lastimar, lastima, lastiman, kill me, matar,
+        for my life, por mi vida, outside my door, afuera de mi puerta, talk freely,
+        hablar libre, hablar libremente,
+        follow, following, siguiendo, persigue, locked, locked in, encerrada, encerrado,
+        trapped, atrapada, atrapado, held, retenida, retenido, against my will,
+        contra mi voluntad, hiding, escondida, escondido, unsafe, insegura, inseguro,
+        gun, arma, pistola, knife, cuchillo, scared, asustada, miedo, looking for me,
+        me buscan, found me, me encontro, escape, escapar, run away, huir""",
+    "migration": """deport, deportada, deportado, sent back, mandar de regreso, me regresan,
+        removed, removal, sacar del pais, la migra, overstayed, visa vencida, se me vencio,
+        immigration status, estatus migratorio, papers, papeles, illegal, ilegal,
+        illegally, sin estatus, without status, no status""",
+    "police": """prosecutor, prosecutors, fiscal, fiscales, testify, testificar, declarar,
+        court, corte, tribunal, juicio, trial, judge, juez, agent, agente, agentes, hsi,
+        investigation, investigacion, detective, officer, oficial, law enforcement,
+        autoridades, sheriff, press charges, cargos""",
+    "cooperation": """cooperate, cooperating, cooperation, cooperar, colaborar, colaboracion,
+        help the police, ayudar a la policia, work with police, reasonable request,
+        pedido razonable, supplement b, suplemento b, certification, certificacion""",
+    "benefits": """food, comida, food stamps, cupones, cash, efectivo, government help,
+        ayuda del gobierno, public benefits, beneficios publicos, refugee, refugiado,
+        refugiada, assistance, certification letter, carta de certificacion,
+        eligibility letter, carta de elegibilidad, otip, hhs""",
+    "wages": """pay, pays, paying, pagar, pagan, paycheck, cheque, back pay, pago atrasado,
+        minimum, minimo, overtime, horas extra, horas extras, time and a half,
+        tiempo y medio, per hour, por hora, hourly, underpaid, me pagan poco, wage theft,
+        robo de salario, earned, gane, owed, deben""",
+    "complaint": """complaint, complaints, complain, queja, quejas, quejarme, claim, reclamo,
+        reclamar, file a, poner una queja, wage claim, department of labor,
+        departamento de trabajo, labor department, wage and hour, salarios y horas, whd,
+        labor board""",
+    "documents": """id card, identification card, credencial, papers, papeles, visa papers,
+        birth certificate, acta, identity, identidad, replace, reponer, new passport,
+        pasaporte nuevo, consulate, consulado, embassy, embajada""",
+    "lawyer": """legal advice, consejo legal, asesoria, asesor legal, pro bono, legal rights,
+        derechos legales, my case, mi caso, immigration forms, formularios, notary,
+        defensor, law firm, bufete, legal clinic, clinica legal""",
+    "cost": """charge, charged, cobran, cobrar, cobra, money, dinero, pay anything,
+        expensive, caro, cara, bill, factura, how much""",
+    "free": """free of charge, sin costo, no cost, low cost, bajo costo, toll free,
+        cant pay, no puedo pagar""",
+    "shelter": """apartment, departamento, apartamento, rent, renta, alquiler, sleep, dormir,
+        homeless, sin casa, sin hogar, kicked out, me corrieron, me echaron, a place,
+        un lugar, stay tonight, quedarme, nowhere to go, no tengo a donde, transitional,
+        transicion, room, cuarto, where i work""",
+    "record": """criminal history, historial criminal, historial penal, antecedentes penales,
+        background check, revision de antecedentes, convicted, condenaron, condena,
+        sentence, seal, sellar, clear my record, limpiar, erase my record, borrar mi record,
+        non punishment, no castigo, vacate, anular, record""",
+    "go_home": """return, retorno, regreso, return home, volver, ticket home, boleto,
+        flight, vuelo, trip home, viaje de regreso, reintegration, reintegracion,
+        international organization for migration,
+        organizacion internacional para las migraciones, voluntary return,
+        retorno voluntario, miss home, extrano mi casa""",
+    "abuse": """abuse, abused, abusive, abuso, abusivo, abusiva, maltrato, maltratada,
+        maltratan, beat, beats, beating, golpea, golpes, hits, hit me, pega, pego,
+        violent, violento, violenta, violence, violencia, controls me, me controla,
+        domestic, domestica, relationship, relacion, partner, pareja""",
+    "rape": """sexual assault, agresion sexual, ataque sexual, sexually assaulted, touched me,
+        me toco, without consent, sin consentimiento, sin mi permiso, molested, acoso,
+        harassed, forced sex, sexo forzado, rainn""",
+    "emergency": """emergency, emergencia, emergencias, 911, 999, 112, ambulance, ambulancia,
+        fire, bomberos, emergency number, numero de emergencia, emergency services,
+        servicios de emergencia""",
+    "checkin": """check in, check ins, checkin, checkins, check on me, checking in,
+        follow up, seguimiento, remind, recordar, recuerdame, next week, proxima semana,
+        otra semana, mas adelante, keep in touch, en contacto, message me, escribeme,
+        stay in touch, ongoing, continuo, long term, largo plazo, aftercare""",
+    "bot": """chatbot, computer, computadora, artificial intelligence, who are you,
+        who am i talking to, what are you, are you real, are you a, this chat, this app,
+        this website, this service, this site, quien eres, que eres, eres real, eres un,
+        eres una, este chat, esta app, esta aplicacion, esta pagina, este servicio,
+        con quien hablo, con quien estoy hablando,
+        inteligencia artificial, ai, harborline, somebody real, alguien de verdad""",
+    "hotline": """helpline, hot line, linea, lineas, phone line, 24 7, 24 hours, 24 horas,
+        call, llamar, llamo, llame, number, numero, telefono de ayuda""",
+    "trafficking": """traffick, trafficked, traficking, trafficker, traffickers, tratantes,
+        trata, tratada, tratado, modern slavery, esclavitud moderna, forced labor,
+        forced labour, trabajo forzado, exploitation, explotacion, explotada, explotado,
+        exploited, explotan, smuggling, trafico""",
+    "signs": """signs, senales, red flags, warning signs, alerta, am i being, estoy siendo,
+        debt, deuda, owe, debo, le debo, cant leave, no puedo irme,
+        no me dejan, wont let me, lied, mintieron, enganaron, promised, prometieron,
+        threaten, threatens, amenazan, amenaza""",
+    "definition": """define, definition, definicion, meaning, significado, significa, mean,
+        explica, explicame, counts as, cuenta como,
+        considered, se considera""",
+    "treaty": """palermo, protocol, protocolo, treaty, tratado, onu, united nations,
+        naciones unidas, international law, derecho internacional, ley internacional,
+        convention, convencion""",
+    "minor": """teenager, teen, teens, adolescent, youth, jovenes, joven, young, underage,
+        menor de edad, under 18, menos de 18, 13, 14, 15, 16, 17, high schooler,
+        im a kid, soy nina, soy nino""",
+    "uk": """nrm, national referral mechanism, mecanismo nacional de derivacion,
+        first responder, reasonable grounds, motivos razonables, conclusive grounds,
+        motivos concluyentes, duty to notify, modern slavery helpline, unseen, samaritans""",
+    "visa_time": """how long, cuanto tiempo, cuanto dura, cuanto tarda, processing,
+        tramite, expire, vence, vencer, renew, renovar, cap, limite, limit,
+        per year, al ano, cada ano, green card, residencia, permanent resident,
+        residente permanente""",
+    "eligibility": """eligible, elegible, qualify, califico, calificar, califica,
+        requirements, requisitos, criteria, criterios, prove, probar,
+        demostrar, hardship, dificultad, admissible, waiver, perdon""",
+    "family_visa": """supplement a, suplemento a, derivative, derivada, derivado,
+        bring my family, traer a mi familia, apply with me, aplicar conmigo, join me,
+        venir conmigo""",
+    # "sin peligro" is "safely", not danger: the longer phrase is read first.
+    "safely": """safely, safe way, sin peligro, de forma segura, con seguridad,
+        de manera segura""",
+    "continued_presence": """continued presence, presencia continuada, cp, witness,
+        testigo, temporary status, estatus temporal, permiso temporal""",
 }
 
 # Places named in a question, mapped to a jurisdiction code (ISO country,
@@ -606,13 +780,29 @@ def _phrases(groups: dict[str, tuple[str, ...]]) -> list[tuple[str, str]]:
     return sorted(pairs, key=lambda pair: -len(pair[0]))
 
 
+def _topic_groups() -> dict[str, tuple[str, ...]]:
+    groups = {name: tuple(words) for name, words in SYNONYMS.items()}
+    for name, text in TOPIC_WORDS.items():
+        words = tuple(w.strip() for w in text.split(",") if w.strip())
+        groups[name] = groups.get(name, ()) + words
+    return groups
+
+
 @lru_cache(maxsize=1)
-def _synonym_pattern() -> tuple[re.Pattern[str], dict[str, list[str]]]:
+def _synonym_phrases() -> tuple[dict[str, list[str]], dict[str, int]]:
+    """Folded phrase -> the groups it names; first word -> longest phrase (words)."""
     owners: dict[str, list[str]] = {}
-    for phrase, name in _phrases(SYNONYMS):
-        owners.setdefault(phrase, []).append(name)
-    words = sorted(owners, key=len, reverse=True)
-    return re.compile(r"\b(" + "|".join(re.escape(w) for w in words) + r")\b"), owners
+    for phrase, name in _phrases(_topic_groups()):
+        if phrase and name not in owners.setdefault(phrase, []):
+            owners[phrase].append(name)
+    longest: dict[str, int] = {}
+    for phrase in owners:
+        words = phrase.split()
+        longest[words[0]] = max(longest.get(words[0], 0), len(words))
+    return owners, longest
+
+
+_WORD = re.compile(r"\S+")
 
 
 @lru_cache(maxsize=1)
@@ -628,12 +818,47 @@ def _place_pattern() -> tuple[re.Pattern[str], dict[str, str]]:
     return re.compile(r"\b(" + "|".join(re.escape(w) for w in words) + r")\b"), codes
 
 
+# How many times a concept token counts (default CONCEPT_REPEAT): the letter
+# of a visa decides which article answers, more than any other word.
+CONCEPT_REPEAT = 1
+CONCEPT_WEIGHTS = {"t_visa": 3, "u_visa": 3}
+# Pairs of concepts that exclude each other: an article titled for one does
+# not answer a question that names only the other.
+EXCLUSIVE = (("~t_visa", "~u_visa"),)
+
+
+def concept_weight(token: str) -> int:
+    """How many times concept `token` ("~lawyer") counts in a text."""
+    return CONCEPT_WEIGHTS.get(token.lstrip("~"), CONCEPT_REPEAT)
+
+
 def concepts(folded: str) -> list[str]:
     """Concept tokens ("~lawyer") for every synonym phrase in folded text."""
-    pattern, owners = _synonym_pattern()
-    found: list[str] = []
-    for match in pattern.finditer(folded):
-        found.extend(f"~{name}" for name in owners[match.group(1)])
+    return [name for name, _, _ in concept_spans(folded)]
+
+
+def concept_spans(folded: str) -> list[tuple[str, int, int]]:
+    """(concept token, start, end) for every synonym phrase in folded text.
+
+    Scans left to right taking the longest phrase that starts at each word, so
+    "legal aid" is one match rather than "legal" and "aid" (a dictionary look-up
+    per word and length, fast on long bodies too).
+    """
+    owners, longest = _synonym_phrases()
+    words = [(m.group(), m.start(), m.end()) for m in _WORD.finditer(folded)]
+    found: list[tuple[str, int, int]] = []
+    i = 0
+    while i < len(words):
+        for length in range(min(longest.get(words[i][0], 0), len(words) - i), 0, -1):
+            phrase = folded[words[i][1] : words[i + length - 1][2]]
+            names = owners.get(phrase)
+            if names:
+                start, end = words[i][1], words[i + length - 1][2]
+                found.extend((f"~{name}", start, end) for name in names)
+                i += length
+                break
+        else:
+            i += 1
     return found
 
 
@@ -677,7 +902,6 @@ _SUFFIXES = (
     "idos",
     "adas",
     "idas",
-    "ando",
     "ing",
     "ies",
     "ed",
@@ -695,10 +919,21 @@ _SUFFIXES = (
 )
 
 
+STEM_LENGTH = 6
+
+# Spanish pronouns joined to a verb: "ayudarme", "quedarnos", "dejarlo".
+_CLITIC = re.compile(r"(?<=[aei]r)(?:me|te|se|nos|los|las|les|lo|la|le)$")
+
+
 @lru_cache(maxsize=50_000)
 def stem(word: str) -> str:
-    """A light, language-blind suffix stripper; keeps at least four letters."""
+    """A light, language-blind suffix stripper, cut to six letters.
+
+    Keeps at least three letters, so "deja", "dejar" and "dejan" meet; the cut
+    joins what suffixes miss ("deportation", "deportar" -> "deport").
+    """
+    word = _CLITIC.sub("", word) if len(word) > 6 else word
     for suffix in _SUFFIXES:
-        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
-            return word[: -len(suffix)]
-    return word
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            return word[: -len(suffix)][:STEM_LENGTH]
+    return word[:STEM_LENGTH]

@@ -33,7 +33,7 @@ log = logging.getLogger("harborline.kb")
 
 # Chosen by leave-one-question-out cross-validation on the articles' own example
 # questions and our own out-of-scope questions (resources_kb/evaluate.py).
-CONFIDENCE_THRESHOLD = 0.25
+CONFIDENCE_THRESHOLD = 0.13
 CHECK_SECONDS = 5.0
 
 
@@ -193,7 +193,10 @@ class KnowledgeBase:
                 self.revision, self._contents, self.source = current, self._files, "files"
                 return False
             articles = await repository.live_articles(session)
-            services = await repository.live_services(session) or self._files.services
+            services = await repository.live_services(session)
+            if not services and not await repository.service_count(session):
+                # Listings never imported: the files. Imported but all retired: none.
+                services = self._files.services
         # Indexing thousands of articles takes a moment: off the event loop.
         contents = await asyncio.to_thread(_Contents(articles, services).build)
         self._contents, self.revision, self.source = contents, current, "db"
