@@ -3,7 +3,8 @@
 kb import [--dir D] [--actor NAME]   files -> database (a version only when changed)
 kb export [--dir D]                  database -> files (reads back unchanged)
 kb validate [--dir D] [--stale-days N]  exit 1 on errors; stale items are warnings
-kb stale [--days N] [--dir D]        articles and listings due for review
+kb stale [--days N] [--dir D | --db]  articles and listings due for review (--db: what the
+                                     database serves, the same list as /admin/stale)
 kb ask --json [--locale en] [--jurisdiction US] "question"
 """
 
@@ -27,7 +28,13 @@ from resources_kb.content import (
     render_article,
     render_services,
 )
-from resources_kb.validate import STALE_DAYS, check_articles, check_services, stale_articles
+from resources_kb.validate import (
+    STALE_DAYS,
+    check_articles,
+    check_services,
+    stale_articles,
+    stale_services,
+)
 
 __all__ = ["ask_payload", "register"]
 
@@ -53,6 +60,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     stale = actions.add_parser("stale", help="list articles due for review")
     stale.add_argument("--days", type=int, default=STALE_DAYS)
     stale.add_argument("--dir", type=Path, default=CONTENT_DIR)
+    stale.add_argument(
+        "--db", action="store_true", help="the database's live content (as /admin/stale)"
+    )
     stale.set_defaults(handler=_stale)
 
     ask = actions.add_parser("ask", help="what the bot would answer")
@@ -189,13 +199,38 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _stale(args: argparse.Namespace) -> int:
-    articles = load_articles(args.dir)
-    for article in stale_articles(articles, date.today(), args.days):
+    today = date.today()
+    if args.db:
+        url = _database_url()
+        if url.startswith("sqlite") and not _sqlite_file_exists(url):
+            print("no database here yet: nothing imported (kb import)", file=sys.stderr)
+            return 1
+        articles, services = asyncio.run(_live_async(url))
+    else:
+        try:
+            articles, services = load_articles(args.dir), load_services(args.dir)
+        except ContentError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+    for article in stale_articles(articles, today, args.days):
         print(f"{article.locale}/{article.id}\tlast reviewed {article.last_reviewed or 'never'}")
-    for problem in check_services(load_services(args.dir), date.today(), args.days):
-        if problem.message.startswith("stale"):
-            print(f"{problem.where}\t{problem.message.removeprefix('stale: ')}")
+    for listing, checked in stale_services(services, today, args.days):
+        print(f"service/{listing.get('id', '?')}\tlast verified {checked or 'never'}")
     return 0
+
+
+async def _live_async(url: str) -> tuple[list[Any], list[dict[str, Any]]]:
+    from bot.storage.db import Database
+    from bot.storage.migrate import upgrade
+    from resources_kb import repository
+
+    await upgrade(url)
+    db = Database(url)
+    try:
+        async with db.sessions() as session:
+            return await repository.live_articles(session), await repository.live_services(session)
+    finally:
+        await db.close()
 
 
 # ---- ask ----------------------------------------------------------------------------

@@ -1,9 +1,14 @@
 """Checks for content before it reaches anyone: pure functions, tested by tables.
 
-Errors (exit code 1 in `kb validate`): missing required fields, a phone
-number that is neither E.164 nor a known short code, a malformed URL, an
-article without its pair in the other locale. Warnings: stale articles
-(last reviewed longer ago than `stale_days`) and stale service listings.
+Errors (exit code 1 in `kb validate`; shown next to the field in the admin
+form): missing required fields, an id or jurisdiction in the wrong shape, a
+phone number that is neither E.164 nor a known short code, a malformed URL or
+e-mail address, an article without its pair in the other locale. Warnings:
+stale articles (last reviewed longer ago than `stale_days`) and stale service
+listings (last verified longer ago).
+
+Each `Problem` names the `field` it is about ("title", "contact.phone", ...;
+empty for the whole item), so a form can show it where it belongs.
 """
 
 from __future__ import annotations
@@ -23,11 +28,18 @@ __all__ = [
     "SHORT_CODES",
     "STALE_DAYS",
     "Problem",
+    "check_article",
     "check_articles",
+    "check_pair",
+    "check_service",
     "check_services",
+    "is_email",
+    "is_jurisdiction",
     "is_phone",
+    "is_slug",
     "is_url",
     "stale_articles",
+    "stale_services",
 ]
 
 LOCALES = ("en", "es")
@@ -59,6 +71,11 @@ SERVICE_KINDS = frozenset(
     }
 )
 _CONTACT_NUMBERS = ("phone", "text", "tty", "whatsapp")
+# Filled in by the reviewer who publishes: not required of a draft.
+_REVIEW_FIELDS = ("last_reviewed", "reviewer")
+_SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+_JURISDICTION = re.compile(r"^[A-Z]{2}(?:-[A-Z0-9]{1,3})?$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +83,7 @@ class Problem:
     level: str  # "error" | "warning"
     where: str
     message: str
+    field: str = ""
 
     def __str__(self) -> str:
         return f"{self.level}: {self.where}: {self.message}"
@@ -99,27 +117,65 @@ def is_url(value: str) -> bool:
     )
 
 
+def is_slug(value: str) -> bool:
+    """An id: lower-case letters and digits in groups joined by single dashes."""
+    return len(value) <= 128 and bool(_SLUG.match(value))
+
+
+def is_jurisdiction(value: str) -> bool:
+    """`any`, a country code ("US") or a country and region ("US-TX")."""
+    return value == "any" or bool(_JURISDICTION.match(value))
+
+
+def is_email(value: str) -> bool:
+    return len(value) <= 254 and bool(_EMAIL.match(value))
+
+
 def _looks_like_url(value: str) -> bool:
     return value.startswith(("http:", "https:", "www."))
 
 
-def check_article(article: Article) -> list[Problem]:
+def check_article(article: Article, *, draft: bool = False) -> list[Problem]:
+    """Problems with one article; `draft` leaves out what publishing fills in."""
     where = f"{article.locale}/{article.id}"
+    required = [n for n in _ARTICLE_REQUIRED if not (draft and n in _REVIEW_FIELDS)]
     problems = [
-        Problem("error", where, f"missing {name}")
-        for name in _ARTICLE_REQUIRED
+        Problem("error", where, f"missing {name}", name)
+        for name in required
         if not getattr(article, name)
     ]
+    if article.id and not is_slug(article.id):
+        problems.append(
+            Problem("error", where, "id must be lower-case letters, digits and dashes", "id")
+        )
     if article.locale not in LOCALES:
-        problems.append(Problem("error", where, f"unknown locale {article.locale!r}"))
+        problems.append(Problem("error", where, f"unknown locale {article.locale!r}", "locale"))
+    if not is_jurisdiction(article.jurisdiction):
+        problems.append(
+            Problem(
+                "error",
+                where,
+                f"jurisdiction {article.jurisdiction!r} is not any, US or US-TX style",
+                "jurisdiction",
+            )
+        )
     if article.status not in STATUSES:
-        problems.append(Problem("error", where, f"unknown status {article.status!r}"))
+        problems.append(Problem("error", where, f"unknown status {article.status!r}", "status"))
     if not article.sources:
-        problems.append(Problem("error", where, "no sources"))
+        problems.append(Problem("error", where, "no sources", "sources"))
     for source in article.sources:
         if _looks_like_url(source) and not is_url(source):
-            problems.append(Problem("error", where, f"malformed URL {source!r}"))
+            problems.append(Problem("error", where, f"malformed URL {source!r}", "sources"))
     return problems
+
+
+def check_pair(article_id: str, locale: str, locales: Iterable[str]) -> list[Problem]:
+    """Errors for the locales `article_id` lacks, given the ones it has (`locales`)."""
+    have = set(locales) | {locale}
+    return [
+        Problem("error", f"{missing}/{article_id}", "missing translation", "locale")
+        for missing in sorted(set(LOCALES) - have)
+    ]
 
 
 def check_articles(
@@ -154,42 +210,90 @@ def stale_articles(
     ]
 
 
-def check_service(listing: dict[str, Any], today: date, stale_days: int) -> list[Problem]:
+def check_service(
+    listing: dict[str, Any], today: date, stale_days: int = STALE_DAYS
+) -> list[Problem]:
     where = f"service/{listing.get('id', '?')}"
     problems = [
-        Problem("error", where, f"missing {name}")
+        Problem("error", where, f"missing {name}", name)
         for name in _SERVICE_REQUIRED
         if not listing.get(name)
     ]
+    slug = listing.get("id")
+    if slug and not is_slug(str(slug)):
+        problems.append(
+            Problem("error", where, "id must be lower-case letters, digits and dashes", "id")
+        )
     kind = listing.get("kind")
     if kind and kind not in SERVICE_KINDS:
-        problems.append(Problem("error", where, f"unknown kind {kind!r}"))
+        problems.append(Problem("error", where, f"unknown kind {kind!r}", "kind"))
     jurisdiction = str(listing.get("jurisdiction", "any"))
+    if listing.get("jurisdiction") and not is_jurisdiction(jurisdiction):
+        problems.append(
+            Problem(
+                "error",
+                where,
+                f"jurisdiction {jurisdiction!r} is not any, US or US-TX style",
+                "jurisdiction",
+            )
+        )
     contact = listing.get("contact") or {}
     if not isinstance(contact, dict):
-        return [*problems, Problem("error", where, "contact must be a mapping")]
+        return [*problems, Problem("error", where, "contact must be a mapping", "contact")]
+    if contact and not any(contact.get(way) for way in (*_CONTACT_NUMBERS, "web", "email")):
+        problems.append(
+            Problem(
+                "error", where, "contact has no phone, text, WhatsApp, web or e-mail", "contact"
+            )
+        )
     for field in _CONTACT_NUMBERS:
         if field in contact and not is_phone(str(contact[field]), jurisdiction):
             problems.append(
                 Problem(
-                    "error", where, f"{field} {contact[field]!r} is not E.164 or a known short code"
+                    "error",
+                    where,
+                    f"{field} {contact[field]!r} is not E.164 or a known short code",
+                    f"contact.{field}",
                 )
             )
     if "web" in contact and not is_url(str(contact["web"])):
-        problems.append(Problem("error", where, f"malformed URL {contact['web']!r}"))
+        problems.append(Problem("error", where, f"malformed URL {contact['web']!r}", "contact.web"))
+    if "email" in contact and not is_email(str(contact["email"])):
+        problems.append(
+            Problem("error", where, f"malformed e-mail {contact['email']!r}", "contact.email")
+        )
     for source in listing.get("sources") or ():
         if _looks_like_url(str(source)) and not is_url(str(source)):
-            problems.append(Problem("error", where, f"malformed URL {source!r}"))
+            problems.append(Problem("error", where, f"malformed URL {source!r}", "sources"))
     verified = listing.get("last_verified")
     if verified:
-        try:
-            checked = date.fromisoformat(str(verified))
-        except ValueError:
-            problems.append(Problem("error", where, f"bad date {verified!r}"))
-        else:
-            if (today - checked).days > stale_days:
-                problems.append(Problem("warning", where, f"stale: last verified {checked}"))
+        checked = _date(verified)
+        if checked is None:
+            problems.append(Problem("error", where, f"bad date {verified!r}", "last_verified"))
+        elif (today - checked).days > stale_days:
+            problems.append(
+                Problem("warning", where, f"stale: last verified {checked}", "last_verified")
+            )
     return problems
+
+
+def _date(value: Any) -> date | None:
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        return None
+
+
+def stale_services(
+    listings: Iterable[dict[str, Any]], today: date, stale_days: int = STALE_DAYS
+) -> list[tuple[dict[str, Any], date | None]]:
+    """Listings whose last verification is older than `stale_days` (or unknown), with it."""
+    stale = []
+    for listing in listings:
+        checked = _date(listing.get("last_verified") or "")
+        if checked is None or (today - checked).days > stale_days:
+            stale.append((listing, checked))
+    return stale
 
 
 def check_services(

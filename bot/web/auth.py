@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from collections.abc import Awaitable, Callable, Coroutine
 from datetime import timedelta
@@ -78,6 +79,8 @@ CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
 LOGIN_PATH = "/console/login"
 HOME_PATH = "/console"
+ADMIN_PATH = "/admin"
+_NEXT = re.compile(r"/(console|admin)(/[A-Za-z0-9_\-/.]*)?")
 SESSION_IDLE = timedelta(hours=12)
 SESSION_ABSOLUTE = timedelta(hours=24)
 # The idle expiry moves forward at most this often (not a write on every request).
@@ -123,7 +126,10 @@ class StaffRoute(APIRoute):
             except LoginRequired:
                 if "text/html" not in request.headers.get("accept", ""):
                     raise
-                response = RedirectResponse(LOGIN_PATH, status_code=303)
+                target = request.url.path
+                back = _safe_next(target) and target != HOME_PATH
+                where = f"{LOGIN_PATH}?next={target}" if back else LOGIN_PATH
+                response = RedirectResponse(where, status_code=303)
                 _forget(response, request, STAFF_COOKIE)
                 return response
 
@@ -232,7 +238,8 @@ router = APIRouter(route_class=StaffRoute, include_in_schema=False)
 
 @router.get(LOGIN_PATH, response_class=HTMLResponse)
 async def login_page(request: Request) -> HTMLResponse:
-    return _login_form(request)
+    wanted = request.query_params.get("next", "")
+    return _login_form(request, next_path=wanted if _safe_next(wanted) else "")
 
 
 @router.post(LOGIN_PATH, response_class=HTMLResponse)
@@ -240,11 +247,12 @@ async def login(request: Request) -> Response:
     form = await request.form() if _is_form(request) else None
     fields = {
         key: value if isinstance(value := form.get(key) if form else None, str) else ""
-        for key in ("name", "password", CSRF_FIELD)
+        for key in ("name", "password", CSRF_FIELD, "next")
     }
+    wanted = fields["next"] if _safe_next(fields["next"]) else ""
     expected = request.cookies.get(LOGIN_COOKIE, "")
     if not (expected and hmac.compare_digest(fields[CSRF_FIELD].encode(), expected.encode())):
-        return _login_form(request, EXPIRED, status_code=400)
+        return _login_form(request, EXPIRED, status_code=400, next_path=wanted)
     runtime = _runtime(request)
     now = runtime.pipeline.clock()
     token = secrets.token_urlsafe(32)
@@ -268,8 +276,10 @@ async def login(request: Request) -> Response:
             )
     if result.counselor is None:
         message = f"{WRONG} {LOCKED}" if result.locked else WRONG
-        return _login_form(request, message, status_code=401, name=fields["name"])
-    response = RedirectResponse(HOME_PATH, status_code=303)
+        return _login_form(request, message, status_code=401, name=fields["name"], next_path=wanted)
+    # Reviewers work on the knowledge base, not the queue.
+    home = ADMIN_PATH if result.counselor.role == "reviewer" else HOME_PATH
+    response = RedirectResponse(wanted or home, status_code=303)
     response.set_cookie(STAFF_COOKIE, token, path="/", **_cookie_flags(request))
     _forget(response, request, LOGIN_COOKIE, path=LOGIN_PATH)
     return response
@@ -298,8 +308,18 @@ async def logout(request: Request) -> Response:
 # -- helpers ---------------------------------------------------------------------------------
 
 
+def _safe_next(path: str) -> bool:
+    """Only our own staff pages: never another site, never a scheme or '//' host."""
+    return bool(_NEXT.fullmatch(path))
+
+
 def _login_form(
-    request: Request, message: str = "", *, status_code: int = 200, name: str = ""
+    request: Request,
+    message: str = "",
+    *,
+    status_code: int = 200,
+    name: str = "",
+    next_path: str = "",
 ) -> HTMLResponse:
     token = secrets.token_urlsafe(32)
     response = templates.TemplateResponse(
@@ -309,6 +329,7 @@ def _login_form(
             "csrf_token": token,
             "message": message,
             "name": name if len(name) <= 64 else "",
+            "next_path": next_path,
         },
         status_code=status_code,
         headers=PAGE_HEADERS,

@@ -266,7 +266,8 @@ async def test_without_a_session(client: httpx.AsyncClient) -> None:
     api = await client.get("/console/probe")
     assert api.status_code == 401 and api.json() == {"error": "login required"}
     page = await client.get("/console/probe", headers={"accept": "text/html,*/*"})
-    assert page.status_code == 303 and page.headers["location"] == "/console/login"
+    assert page.status_code == 303
+    assert page.headers["location"] == "/console/login?next=/console/probe"
     client.cookies.set("hl_staff", "made-up-token")
     assert (await client.post("/console/probe", headers={"X-CSRF-Token": "x"})).status_code == 401
     client.cookies.set("hl_staff", "x" * 5000)

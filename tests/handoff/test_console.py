@@ -17,7 +17,7 @@ from bot.web.app import create_app
 from nlu.intents import IntentClassifier
 from resources_kb.service import KnowledgeBase
 from tests.conftest import Clock, make_settings
-from tests.escalation.staff import add_staff, log_in, use_cheap_hashing
+from tests.escalation.staff import PASSWORD, add_staff, form_token, log_in, use_cheap_hashing
 
 SESSION = "survivor-session-0001"
 
@@ -155,3 +155,27 @@ async def test_live_events_reach_the_console(
 
     assert _for(counselor, {"type": "page", "counselor_id": counselor.id})
     assert not _for(counselor, {"type": "page", "counselor_id": counselor.id + 1})
+
+
+async def test_login_returns_to_the_staff_page_asked_for_and_nowhere_else(
+    app_client: tuple[httpx.AsyncClient, Runtime],
+) -> None:
+    http, runtime = app_client
+    await add_staff(runtime.db, "rita", "reviewer")
+    asked = await http.get("/admin/stale", headers={"accept": "text/html"})
+    assert asked.headers["location"] == "/console/login?next=/admin/stale"
+    form = await http.get(asked.headers["location"])
+    assert 'name="next" value="/admin/stale"' in form.text
+    data = {"name": "rita", "password": PASSWORD, "csrf_token": form_token(form.text)}
+    back = await http.post("/console/login", data={**data, "next": "/admin/stale"})
+    assert back.status_code == 303 and back.headers["location"] == "/admin/stale"
+
+    # Another site, or a scheme-relative '//host', is never a target: a reviewer lands
+    # on the admin, where their work is.
+    for evil in ("https://evil.example/", "//evil.example/admin", "/adminx"):
+        http.cookies.clear()
+        form = await http.get(f"/console/login?next={evil}")
+        assert "evil" not in form.text
+        data["csrf_token"] = form_token(form.text)
+        landed = await http.post("/console/login", data={**data, "next": evil})
+        assert landed.status_code == 303 and landed.headers["location"] == "/admin"
