@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select, update
 
+from bot.channels import sms_store
 from bot.pipeline import STORAGE_ERRORS, Pipeline
 from bot.storage.db import Database
 from bot.storage.models import Contact, Escalation, InboxItem, Message
@@ -59,6 +60,8 @@ async def purge(db: Database, now: datetime, retention_days: int) -> PurgeCounts
                 InboxItem.status == "done", InboxItem.received_at < now - DEDUP_TTL
             )
         )
+        # Finished SMS sends (their parts hold only ids and keyed hashes) go too.
+        await sms_store.purge_finished(session, cutoff)
     counts = PurgeCounts(
         messages=messages.rowcount or 0,  # type: ignore[attr-defined]
         contacts=contacts.rowcount or 0,  # type: ignore[attr-defined]

@@ -82,6 +82,9 @@ class InboundMessage:
     provider_id: str
     received_at: datetime
     locale_hint: str | None = None
+    # Web chat and Telegram: any message after "stop" is a return. SMS: only START
+    # is, as carriers require; other words are read but leave the contact stopped.
+    resume_on_any_message: bool = True
 
 
 @dataclass(frozen=True, slots=True)

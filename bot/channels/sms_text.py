@@ -14,6 +14,8 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+import phonenumbers
+
 from bot.types import Choice, Reply
 from dialogs.normalize import fold
 
@@ -26,6 +28,7 @@ __all__ = [
     "choice_value",
     "classify_keyword",
     "fits",
+    "normalize_number",
     "segments",
     "shape_turn",
     "smart_encode",
@@ -174,6 +177,18 @@ def _hard_split(text: str, max_segments: int) -> list[str]:
     return out
 
 
+def normalize_number(raw: str, default_region: str = "US") -> str | None:
+    """E.164 (+15551234567) for a possible phone number, else None."""
+    raw = raw.strip()
+    try:
+        number = phonenumbers.parse(raw, None if raw.startswith("+") else default_region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_possible_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
 # -- a turn's replies as SMS ------------------------------------------------------------
 
 
@@ -247,26 +262,57 @@ class Keyword:
     kind: str  # "stop" | "start" | "help"
     locale: str | None  # "es" for Spanish words, None for English or shared
 
+    @property
+    def command(self) -> str:
+        """The dialog's own word for it, so every synonym means the same to the pipeline."""
+        return _COMMANDS[self.kind, self.locale == "es"]
 
-# Matched against the whole message (trimmed, any case, accents and end
-# punctuation ignored), as carriers and Twilio's opt-out handling do.
+
+_COMMANDS = {
+    ("stop", False): "stop",
+    ("stop", True): "parar",
+    ("start", False): "start",
+    ("start", True): "comenzar",
+    ("help", False): "help",
+    ("help", True): "ayuda",
+}
+
+# Matched against the whole message (trimmed, any case, accents and punctuation
+# ignored), as carriers and Twilio's opt-out handling do: Twilio's default
+# opt-out words (STOP, STOPALL, UNSUBSCRIBE, CANCEL, END, QUIT, REVOKE, OPTOUT),
+# opt-in words (START, UNSTOP, and YES from a stopped number) and HELP/INFO; the
+# Spanish words carriers ask Spanish programs to honour (ALTO, AYUDA) and their
+# common twins. "Stop please" is a sentence, not a keyword, as at the carrier.
 _KEYWORDS: dict[str, Keyword] = {
     **{
         w: Keyword("stop", None)
-        for w in ("stop", "stopall", "unsubscribe", "cancel", "end", "quit", "revoke", "optout")
+        for w in (
+            "stop",
+            "stopall",
+            "stop all",
+            "unsubscribe",
+            "cancel",
+            "end",
+            "quit",
+            "revoke",
+            "optout",
+            "opt out",
+        )
     },
-    **{w: Keyword("stop", "es") for w in ("parar", "alto", "detener")},
+    **{w: Keyword("stop", "es") for w in ("parar", "alto", "detener", "cancelar")},
     **{w: Keyword("start", None) for w in ("start", "unstop")},
     **{w: Keyword("start", "es") for w in ("comenzar", "empezar")},
     **{w: Keyword("help", None) for w in ("help", "info")},
     "ayuda": Keyword("help", "es"),
 }
+# Only from a stopped number: otherwise they answer the dialog's questions.
+_OPT_IN_WHEN_STOPPED = {"yes": Keyword("start", None), "si": Keyword("start", "es")}
 
 
 def classify_keyword(text: str, *, stopped: bool = False) -> Keyword | None:
-    """STOP / START / HELP family, or None. A stopped number also opts in with YES."""
+    """STOP / START / HELP family, or None. A stopped number also opts in with YES (SÍ)."""
     folded = fold(text)
     found = _KEYWORDS.get(folded)
-    if found is None and stopped and folded == "yes":
-        return Keyword("start", None)  # Twilio re-subscribes a number on YES too.
+    if found is None and stopped:
+        return _OPT_IN_WHEN_STOPPED.get(folded)  # Twilio re-subscribes a number on YES too.
     return found

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from twilio.request_validator import RequestValidator
 
 from bot.channels.sms import PATH, STATUS_PATH, normalize_number
-from bot.channels.sms_store import SmsDelivery
+from bot.channels.sms_store import SmsOptOut, SmsPart
 from bot.channels.sms_text import (
     ChoiceWords,
     choice_value,
@@ -36,7 +36,7 @@ from escalation import service
 from escalation.models import Counselor, OutboxItem
 from nlu.intents import IntentClassifier
 from resources_kb.service import KnowledgeBase
-from tests.channels.twilio_fake import FakeTwilio
+from tests.channels.twilio_fake import FakeTwilio, StatusCallback
 from tests.conftest import Clock, make_settings
 
 SID = "AC" + "0" * 32
@@ -126,8 +126,15 @@ def test_ucs2_text_splits_sooner_and_a_huge_word_is_cut_safely() -> None:
         ("HELP", False, "help", None),
         ("info", False, "help", None),
         ("Ayuda", False, "help", "es"),
+        ("REVOKE", False, "stop", None),
+        ("optout", False, "stop", None),
+        ("Opt-Out", False, "stop", None),
+        ("stop all", False, "stop", None),
+        ("cancelar", False, "stop", "es"),
         ("yes", True, "start", None),  # Twilio opts a stopped number back in on YES.
+        ("Sí", True, "start", "es"),
         ("yes", False, None, None),
+        ("sí", False, None, None),  # Otherwise an answer to the dialog's question.
         ("stop texting me about rent", False, None, None),  # Only the whole message.
         ("help me please", False, None, None),
     ],
@@ -169,8 +176,8 @@ def test_phone_numbers_are_normalised_to_e164() -> None:
 
 
 @pytest.fixture
-async def fake() -> AsyncIterator[FakeTwilio]:
-    server = FakeTwilio(SID, TOKEN)
+async def fake(clock: Clock) -> AsyncIterator[FakeTwilio]:
+    server = FakeTwilio(SID, TOKEN, clock)
     await server.start()
     yield server
     await server.stop()
@@ -216,7 +223,20 @@ _sids = iter(range(1, 10_000))
 
 
 def _signed(path: str, params: dict[str, str]) -> dict[str, str]:
-    return {"X-Twilio-Signature": RequestValidator(TOKEN).compute_signature(PUBLIC + path, params)}
+    return signed_url(PUBLIC + path, params)
+
+
+def signed_url(url: str, params: dict[str, str]) -> dict[str, str]:
+    return {"X-Twilio-Signature": RequestValidator(TOKEN).compute_signature(url, params)}
+
+
+async def deliver_callback(http: httpx.AsyncClient, callback: StatusCallback) -> httpx.Response:
+    """POST a status callback as Twilio would: to the public URL it was given, signed."""
+    assert callback.url.startswith(PUBLIC + STATUS_PATH)
+    path = callback.url[len(PUBLIC) :]
+    return await http.post(
+        path, data=callback.params, headers=signed_url(callback.url, callback.params)
+    )
 
 
 async def text(
@@ -378,9 +398,21 @@ async def test_stop_then_silence_then_help_then_start(
         assert item is None
     await rt(http).outbox.run_once()
     assert fake.sent == []
+    assert await count(http, SmsOptOut) == 1
+    # START: reachable again, and told plainly what that means and how to end it.
     started = twiml(await text(http, "START"))
-    assert "Welcome back" in "\n".join(started)
+    assert started == [get_texts("en")("sms.started")]
+    assert "STOP" in started[0]
     assert (await contact(http)).stopped is False
+    assert await count(http, SmsOptOut) == 0
+    async with rt(http).db.sessions() as session, session.begin():
+        item = await service.enqueue_for_survivor(
+            session, (await contact(http)).id, "Hi again.", rt(http).pipeline.cipher,
+            rt(http).pipeline.clock(),
+        )  # fmt: skip
+        assert item is not None
+    assert await rt(http).outbox.run_once() == 1
+    assert [m["Body"] for m in fake.sent] == ["Hi again."]
 
 
 async def test_stop_after_something_was_queued_cancels_it(
@@ -409,7 +441,8 @@ async def test_spanish_keywords(http: httpx.AsyncClient) -> None:
     help_ = twiml(await text(http, "AYUDA"))
     assert "PARAR" in help_[0]
     started = twiml(await text(http, "Comenzar"))
-    assert get_texts("es")("stop.resumed") in started[0]
+    assert started == [get_texts("es")("sms.started")]
+    assert "PARAR" in started[0]
     assert (await contact(http)).stopped is False
     # Numbered lines in Spanish.
     menu = "\n".join(twiml(await text(http, "menú")))
@@ -451,26 +484,61 @@ async def test_counselor_relay_goes_out_by_rest_with_status_callbacks(
         "Hi, I'm Sam. I'm here.",
     ]
     assert all(m["To"] == PHONE and m["From"] == FROM for m in fake.sent)
-    assert {m["StatusCallback"] for m in fake.sent} == {PUBLIC + STATUS_PATH}
+    # Each part's callback URL names its row, so a callback can settle a lost answer.
+    assert all(m["StatusCallback"].startswith(PUBLIC + STATUS_PATH + "?part=") for m in fake.sent)
+    assert len({m["StatusCallback"] for m in fake.sent}) == 2
     assert await rt(http).outbox.run_once() == 0  # Never twice.
     # The survivor's answer goes to the counselor, not to the bot.
     assert twiml(await text(http, "thank you")) == []
 
+    assert await part_statuses(http) == {m["sid"]: "queued" for m in fake.messages}
+    first, second = (m["sid"] for m in fake.messages)
+    # A late "sent" does not undo "delivered".
+    for status in ("sent", "delivered", "sent"):
+        assert (await deliver_callback(http, fake.progress(first, status))).status_code == 204
+    # Undelivered and failed are recorded with Twilio's error code.
+    callback = fake.progress(second, "undelivered", 30005)
+    assert (await deliver_callback(http, callback)).status_code == 204
     async with rt(http).db.sessions() as session:
-        deliveries = list((await session.execute(select(SmsDelivery))).scalars())
-    assert [d.status for d in deliveries] == ["queued", "queued"]
-    sid = deliveries[0].message_sid
-    for status in ("sent", "delivered", "sent"):  # A late "sent" does not undo "delivered".
-        params = {"MessageSid": sid, "MessageStatus": status, "AccountSid": SID}
-        done = await http.post(STATUS_PATH, data=params, headers=_signed(STATUS_PATH, params))
-        assert done.status_code == 204
-    forged = {"MessageSid": deliveries[1].message_sid, "MessageStatus": "failed"}
+        part = await session.scalar(select(SmsPart).where(SmsPart.message_sid == second))
+    assert part is not None and (part.status, part.error_code) == ("undelivered", 30005)
+    # Unsigned: refused, nothing changes.
+    forged = {"MessageSid": first, "MessageStatus": "failed"}
     assert (await http.post(STATUS_PATH, data=forged)).status_code == 403
+    assert await part_statuses(http) == {first: "delivered", second: "undelivered"}
+    # Bad input: 400, never a crash.
+    for bad in ({"MessageSid": first}, {"MessageSid": first, "MessageStatus": "intent"}):
+        assert (
+            await http.post(STATUS_PATH, data=bad, headers=_signed(STATUS_PATH, bad))
+        ).status_code == 400
+
+
+async def part_statuses(http: httpx.AsyncClient) -> dict[str | None, str]:
     async with rt(http).db.sessions() as session:
-        statuses = {
-            d.message_sid: d.status for d in (await session.execute(select(SmsDelivery))).scalars()
-        }
-    assert statuses == {sid: "delivered", deliveries[1].message_sid: "queued"}
+        parts = (await session.execute(select(SmsPart).order_by(SmsPart.id))).scalars()
+        return {p.message_sid: p.status for p in parts}
+
+
+async def test_failed_callback_for_an_unsubscribed_number_stops_it_until_start(
+    http: httpx.AsyncClient, fake: FakeTwilio
+) -> None:
+    await start_chat(http)
+    runtime = rt(http)
+    async with runtime.db.sessions() as session, session.begin():
+        await service.enqueue_for_survivor(
+            session, (await contact(http)).id, "Hello.", runtime.pipeline.cipher,
+            runtime.pipeline.clock(),
+        )  # fmt: skip
+    assert await runtime.outbox.run_once() == 1
+    # The person sent STOP to another number of the pool: Twilio fails the message.
+    callback = fake.progress(fake.messages[0]["sid"], "failed", 21610)
+    assert (await deliver_callback(http, callback)).status_code == 204
+    assert (await contact(http)).stopped is True
+    assert await count(http, SmsOptOut) == 1
+    assert twiml(await text(http, "hello?")) == []  # Stopped: nothing but HELP.
+    assert twiml(await text(http, "START")) == [get_texts("en")("sms.started")]
+    assert await count(http, SmsOptOut) == 0
+    assert (await contact(http)).stopped is False
 
 
 async def test_rate_limits_and_server_errors_are_retried_with_backoff(
