@@ -61,7 +61,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-PLUGIN_MODULES = ("nlu.cli", "resources_kb.cli", "escalation.cli")
+PLUGIN_MODULES = ("nlu.cli", "resources_kb.cli", "escalation.cli", "bot.channels.telegram_cli")
 
 
 def _run(args: argparse.Namespace) -> int:

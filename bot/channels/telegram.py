@@ -1,4 +1,4 @@
-"""Telegram channel on aiogram 3: survivors in private chats, counselors in a group.
+"""Telegram channel on aiogram 3: survivors in private chats, counselors in a group or DMs.
 
 Off unless ``TELEGRAM_BOT_TOKEN`` is set. Updates arrive by long polling (no
 ``TELEGRAM_WEBHOOK_URL``) or at ``POST /telegram/webhook`` (``setWebhook`` with
@@ -11,21 +11,28 @@ aiogram ``Dispatcher`` whose handlers only translate:
         -> Pipeline.handle -> replies as sendMessage, choices as inline keyboards
     photo, voice, sticker, location, document, edited message, group chat
         -> one kind text; only the update id is stored (inbox de-duplication)
-    counselors' group (TELEGRAM_COUNSELOR_CHAT_ID)
-        -> escalation cards with a Claim button; a counselor's reply to a card is
-           relayed to the survivor; the survivor's words come back as replies
+    counselors (telegram_counselors.CounselorDesk)
+        -> escalation cards with a Claim button in the counselors' group and in the
+           direct messages of linked counselors (``/link CODE``); relay both ways
 
 Webhook checks, in order: secret header (constant time; wrong or missing -> 401,
 nothing read or stored), JSON body (-> 400), then the update is processed and
 persisted by the pipeline's inbox before the answer: 200, or 503 when storage is
 down so Telegram delivers it again.
 
-Replies to an update are sent at once; what Telegram refuses for now (429, 5xx,
-network) goes to the durable outbox, which ``TelegramSender`` delivers with the
-provider's ``retry_after`` or back-off. A block (403) marks the contact stopped.
+Replies are durable. The pipeline stores each turn's result with the update id;
+the channel sends the pieces in order and writes a ``telegram_sends`` marker after
+each one Telegram accepted (under a lock per chat). Until every piece has a marker
+the update is not acknowledged (no 200, no polling offset), so after a crash
+Telegram delivers it again, the pipeline returns the stored result ("duplicate")
+and only the unmarked pieces go out. What Telegram refuses for now (429, 5xx,
+network) goes to the durable outbox with a marker in the same transaction; its
+``TelegramSender`` delivers with ``retry_after`` or back-off, marking each part. A
+block (403) marks the contact stopped.
 
 Quick exit (``/exit`` or the Exit button) deletes every message id kept for the
-chat (bot's and person's, Telegram allows 48 hours), then sends one neutral line.
+chat (bot's and person's, Telegram allows 48 hours), then sends one neutral line;
+a redelivery of an older update after that sends nothing.
 Logs never carry text, chat ids or user ids.
 """
 
@@ -36,8 +43,7 @@ import contextlib
 import hmac
 import json
 import logging
-import re
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -55,38 +61,57 @@ from aiogram.exceptions import (
 from aiogram.types import (
     BotCommand,
     CallbackQuery,
-    InlineKeyboardButton,
     InlineKeyboardMarkup,
     Message,
-    ReplyParameters,
     Update,
 )
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from bot.channels.telegram_store import forget_ids, message_ids, purge_old, remember
+from bot.channels.telegram_counselors import RECONCILE_SECONDS, CounselorDesk
+from bot.channels.telegram_store import (
+    TelegramSend,
+    exited_after,
+    forget_ids,
+    message_ids,
+    purge_old,
+    remember,
+    sent_parts,
+)
+from bot.channels.telegram_text import (
+    CALLBACK_MAX_BYTES,
+    CLAIM_PREFIX,
+    EXIT_VALUE,
+    LINK_COMMAND,
+    MAX_CHARS,
+    as_plain_text,
+    card_text,
+    keyboard,
+    locale_hint,
+    parse_counselor_ids,
+    split_text,
+)
 from bot.outbox import SendResult, backoff
 from bot.pipeline import STORAGE_ERRORS, TurnResult
 from bot.runtime import Runtime
 from bot.settings import Settings
-from bot.storage.models import Contact, Escalation, InboxItem
-from bot.storage.models import Message as StoredMessage
+from bot.storage.models import Contact, InboxItem
 from bot.types import InboundMessage, Reply
 from dialogs.texts import Texts, get_texts
 from escalation import service
-from escalation.accounts import find_account
-from escalation.models import Counselor
 
 __all__ = [
     "CALLBACK_MAX_BYTES",
     "CHANNEL",
+    "EXIT_VALUE",
     "MAX_CHARS",
     "PATH",
     "TelegramChannel",
     "TelegramSender",
+    "card_text",
     "install",
     "locale_hint",
     "parse_counselor_ids",
@@ -97,93 +122,11 @@ log = logging.getLogger("harborline.channels.telegram")
 
 CHANNEL = "telegram"
 PATH = "/telegram/webhook"
-MAX_CHARS = 4096  # Telegram's limit for one message.
-CALLBACK_MAX_BYTES = 64  # Telegram's limit for callback_data.
-EXIT_VALUE = "/exit"
-CLAIM_PREFIX = "claim:"
 POLL_TIMEOUT_SECONDS = 25
 PURGE_EVERY_SECONDS = 600.0
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
 COMMANDS = ("start", "menu", "help", "person", "language", "forget", "exit")
-_CASE = re.compile(r"#(\d+)")
-_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|\n+")
-
-# -- pure helpers ---------------------------------------------------------------------------
-
-
-def split_text(text: str, limit: int = MAX_CHARS) -> list[str]:
-    """Split ``text`` into messages of at most ``limit`` characters.
-
-    Cuts after the last sentence end (or line break) that fits; a sentence
-    longer than ``limit`` is cut at the last space, then hard.
-    """
-    text = text.strip()
-    parts: list[str] = []
-    while len(text) > limit:
-        window = text[: limit + 1]
-        cut = max(
-            (m.end() for m in _SENTENCE_END.finditer(window) if m.start() <= limit), default=0
-        )
-        if cut <= 0:
-            cut = window.rfind(" ")
-        if cut <= 0:
-            cut = limit
-        head = text[:cut].rstrip()
-        if head:
-            parts.append(head[:limit])
-        text = text[cut:].lstrip()
-    if text:
-        parts.append(text)
-    return parts
-
-
-def locale_hint(language_code: str | None) -> str:
-    """Telegram's user language: any Spanish ("es", "es-MX") -> "es", else "en"."""
-    return "es" if (language_code or "").lower().startswith("es") else "en"
-
-
-def parse_counselor_ids(raw: str) -> dict[int, str]:
-    """``"123:ana,456:luis"`` -> ``{123: "ana", 456: "luis"}``; malformed items are skipped."""
-    found: dict[int, str] = {}
-    for item in raw.split(","):
-        user_id, _, name = item.strip().partition(":")
-        if user_id.strip().lstrip("-").isdigit() and name.strip():
-            found[int(user_id)] = name.strip().lower()
-    return found
-
-
-def keyboard(reply: Reply, exit_label: str | None) -> InlineKeyboardMarkup | None:
-    """Choices as one button per row; the Exit button last when asked for."""
-    rows = [
-        [InlineKeyboardButton(text=c.label, callback_data=c.value)]
-        for c in reply.choices
-        if 0 < len(c.value.encode()) <= CALLBACK_MAX_BYTES
-    ]
-    if exit_label:
-        rows.append([InlineKeyboardButton(text=exit_label, callback_data=EXIT_VALUE)])
-    return InlineKeyboardMarkup(inline_keyboard=rows) if rows else None
-
-
-def as_plain_text(reply: Reply) -> str:
-    """A reply without buttons (the outbox carries text): choices as numbered lines."""
-    if not reply.choices:
-        return reply.text
-    lines = "\n".join(f"{i}. {c.label}" for i, c in enumerate(reply.choices, 1))
-    return f"{reply.text}\n{lines}"
-
-
-def card_text(
-    escalation_id: int, level: str, categories: Iterable[str], waiting_minutes: int, texts: Texts
-) -> str:
-    """What counselors see of a new request: never its words, never who it is."""
-    topics = ", ".join(categories) or "-"
-    return (
-        f"{texts('telegram.card.title')} #{escalation_id}\n"
-        f"{texts('telegram.card.level')}: {level}\n"
-        f"{texts('telegram.card.topics')}: {topics}\n"
-        f"{texts('telegram.card.waiting')}: {waiting_minutes}"
-    )
 
 
 # -- sending --------------------------------------------------------------------------------
@@ -196,26 +139,49 @@ class _Piece:
     plain: str  # The same message as text only, for the outbox.
 
 
+def reply_pieces(result: TurnResult, texts: Texts) -> list[_Piece]:
+    """A turn's replies as Telegram messages: split below 4096 characters, the buttons
+    on the last part of a reply, an Exit button on the last reply of the turn."""
+    pieces: list[_Piece] = []
+    last = len(result.replies) - 1
+    for index, reply in enumerate(result.replies):
+        exit_label = texts("telegram.exit_button") if index == last else None
+        markup = keyboard(reply, exit_label)
+        parts = split_text(reply.text)
+        for n, part in enumerate(parts):
+            final = n == len(parts) - 1
+            plain = as_plain_text(Reply(part, reply.choices if final else ()))
+            pieces.append(_Piece(part, markup if final else None, plain))
+    return pieces
+
+
 class TelegramSender:
     """The outbox's push sender: counselor relay, closings, replies Telegram refused.
 
-    Long texts are split; parts already delivered for a key are not sent again
-    when the rest is retried (within this process).
+    Long texts are split; each part that Telegram accepted gets a ``telegram_sends``
+    marker (``o:<key>:<n>``), so a retry, or a row requeued after a crash, sends only
+    the parts still missing.
     """
 
     def __init__(self, channel: TelegramChannel) -> None:
         self.channel = channel
-        self._progress: dict[str, int] = {}
         self._failures: dict[str, int] = {}
 
     async def send(self, address: str, text: str, key: str) -> SendResult:
         parts = split_text(text)
-        sent: list[int] = []
+        keys = [f"o:{key}:{n}" for n in range(len(parts))]
+        who = self.channel.runtime.pipeline.identity(CHANNEL, address)
+        async with self.channel.runtime.db.sessions() as session:
+            contact_id = await session.scalar(select(Contact.id).where(Contact.address_hash == who))
+            done = await sent_parts(session, keys)
         try:
-            for index in range(self._progress.get(key, 0), len(parts)):
-                message = await self.channel.bot.send_message(int(address), parts[index])
-                sent.append(message.message_id)
-                self._progress[key] = index + 1
+            for part, part_key in zip(parts, keys, strict=True):
+                if part_key in done:
+                    continue
+                message = await self.channel.bot.send_message(int(address), part)
+                await self.channel.mark_sent(
+                    part_key, contact_id, who, [message.message_id], message.message_id
+                )
         except TelegramRetryAfter as exc:
             return SendResult(ok=False, retry_after=float(exc.retry_after))
         except TelegramForbiddenError:
@@ -227,10 +193,6 @@ class TelegramSender:
         except TelegramAPIError as exc:  # 400 and the like: retrying won't help.
             log.warning("outbox send refused: %s", type(exc).__name__)
             return SendResult(ok=False)
-        finally:
-            if sent:
-                await self.channel.remember_sent(address, sent)
-        self._progress.pop(key, None)
         self._failures.pop(key, None)
         return SendResult(ok=True)
 
@@ -246,10 +208,8 @@ class TelegramChannel:
         self.bot = bot or make_bot(settings)
         self.webhook = bool(settings.telegram_webhook_url)
         self.counselor_chat = settings.telegram_counselor_chat_id
-        self.counselors = parse_counselor_ids(settings.telegram_counselor_ids)
+        self.desk = CounselorDesk(self.bot, settings)
         self.poll_timeout = POLL_TIMEOUT_SECONDS
-        self.cards: dict[int, int] = {}  # escalation id -> card message id (this process)
-        self._forwarded: dict[int, int] = {}  # escalation id -> last survivor message relayed
         self._runtime: Runtime | None = None
         self.dispatcher = Dispatcher()
         self.dispatcher["channel"] = self
@@ -269,20 +229,30 @@ class TelegramChannel:
     def _router(self) -> Router:
         router = Router(name="harborline-telegram")
         group = self.counselor_chat
+        private = F.chat.type == "private"
+        # Counselors first: a claim, /link, /unlink, a linked counselor's DMs.
+        router.callback_query.register(
+            _on_claim,
+            F.data.startswith(CLAIM_PREFIX),
+            (F.message.chat.type == "private") | (F.message.chat.id == group),
+        )
+        router.message.register(_on_link, private, F.text.regexp(LINK_COMMAND).as_("link"))
+        router.message.register(
+            _on_unlink, private, F.text.regexp(r"^/unlink(@\w+)?\s*$"), self.desk.linked_sender
+        )
+        router.message.register(_on_counselor_direct, private, self.desk.linked_sender)
         if group is not None:
-            router.callback_query.register(
-                _on_claim, F.message.chat.id == group, F.data.startswith(CLAIM_PREFIX)
-            )
             router.message.register(_on_counselor_message, F.chat.id == group)
+        # Survivors.
         router.callback_query.register(_on_choice, F.message.chat.type == "private")
-        router.message.register(_on_text, F.chat.type == "private", F.text)
-        router.message.register(_on_not_text, F.chat.type == "private")
+        router.message.register(_on_text, private, F.text)
+        router.message.register(_on_not_text, private)
         router.message.register(_on_group)
         router.edited_message.register(_on_edited)
         return router
 
     async def process(self, update: Update) -> bool:
-        """Handle one update. False: not persisted (storage down), deliver it again."""
+        """Handle one update. False: not done (storage down), deliver it again."""
         result = await self.dispatcher.feed_update(self.bot, update)
         return result is not False
 
@@ -307,19 +277,24 @@ class TelegramChannel:
             locale_hint=locale_hint(language_code),
         )
         result = await rt.pipeline.handle(message)
-        if result.status == "duplicate":
-            return True  # Processed before: its replies went out (or to the outbox) then.
         if result.status == "unavailable" and self.webhook:
             return False  # Nothing stored: Telegram delivers it again.
         texts = get_texts(result.locale)
         who = rt.pipeline.identity(CHANNEL, address)
-        if any(e.type == "session.exit" for e in result.events):
-            await self.quick_exit(chat_id, who, user_message_id, texts)
-            return True
-        await self.send_turn(chat_id, who, result, texts, update_id, user_message_id)
-        return result.status not in ("unavailable", "degraded") or not self.webhook
+        if result.status not in ("ok", "duplicate"):
+            # Not stored (rate limited, storage down): a best-effort answer, no markers.
+            await self._send_unstored(chat_id, reply_pieces(result, texts))
+            return result.status not in ("unavailable", "degraded") or not self.webhook
+        try:
+            async with rt.state.lock(f"telegram-send:{who}"):
+                await self.deliver(chat_id, who, result, texts, update_id, user_message_id)
+        except STORAGE_ERRORS as exc:
+            # Markers say what went out; the redelivered update sends the rest.
+            log.warning("replies not all recorded: %s", type(exc).__name__)
+            return False
+        return True
 
-    async def send_turn(
+    async def deliver(
         self,
         chat_id: int,
         who: str,
@@ -328,99 +303,140 @@ class TelegramChannel:
         update_id: int,
         user_message_id: int | None,
     ) -> None:
-        pieces: list[_Piece] = []
-        last = len(result.replies) - 1
-        for index, reply in enumerate(result.replies):
-            exit_label = texts("telegram.exit_button") if index == last else None
-            markup = keyboard(reply, exit_label)
-            parts = split_text(reply.text)
-            for n, part in enumerate(parts):
-                final = n == len(parts) - 1
-                plain = as_plain_text(Reply(part, reply.choices if final else ()))
-                pieces.append(_Piece(part, markup if final else None, plain))
-        sent, rest, blocked = await self._send_pieces(chat_id, pieces)
-        async with self.runtime.db.sessions() as session, session.begin():
-            contact = await session.scalar(select(Contact).where(Contact.address_hash == who))
-            if contact is None:
-                return  # Erased this turn (forget me): keep nothing.
-            ids = ([user_message_id] if user_message_id else []) + sent
-            await remember(session, contact.id, who, ids, self.now())
-            if blocked:
-                contact.stopped = True
-                return
-            for n, piece in enumerate(rest):
-                await service.enqueue_for_survivor(
-                    session,
-                    contact.id,
-                    piece.plain,
-                    self.runtime.pipeline.cipher,
-                    self.now(),
-                    f"tg:{update_id}:{n}",
-                )
-        if rest and not blocked:
-            self.runtime.outbox.wake()
-
-    async def _send_pieces(
-        self, chat_id: int, pieces: list[_Piece]
-    ) -> tuple[list[int], list[_Piece], bool]:
-        """Send in order; stop at the first refusal. (sent ids, not sent, blocked)."""
-        sent: list[int] = []
-        for index, piece in enumerate(pieces):
+        """Send the turn's pieces that have no marker yet, marking each one sent."""
+        exiting = any(e.type == "session.exit" for e in result.events)
+        erased = any(e.type == "contact.erased" for e in result.events)
+        pieces = [] if exiting else reply_pieces(result, texts)
+        keys = [f"reply:{update_id}:{n}" for n in range(len(pieces))]
+        exit_key = f"exit:{update_id}"
+        async with self.runtime.db.sessions() as session:
+            contact_id = await session.scalar(select(Contact.id).where(Contact.address_hash == who))
+            done = await sent_parts(session, [*keys, exit_key])
+            if result.status == "duplicate" and (
+                (contact_id is None and not erased)
+                or (contact_id is not None and await exited_after(session, contact_id, update_id))
+            ):
+                return  # Erased or quick exit since: sending now would undo what they asked.
+        if exiting:
+            if exit_key not in done:
+                await self.quick_exit(chat_id, who, contact_id, update_id, user_message_id, texts)
+            return
+        own = [user_message_id] if user_message_id and not done else []
+        for index, (piece, key) in enumerate(zip(pieces, keys, strict=True)):
+            if key in done:
+                continue
             try:
-                message = await self.bot.send_message(
-                    chat_id, piece.text, reply_markup=piece.markup
-                )
+                sent = await self.bot.send_message(chat_id, piece.text, reply_markup=piece.markup)
             except TelegramForbiddenError:
-                return sent, [], True
+                await self._blocked(contact_id)
+                return
             except TelegramAPIError as exc:
                 # 429, 5xx, network: the outbox delivers the rest. 400: same, it retries
                 # only with back-off and gives up after a few attempts.
                 log.warning("reply deferred to the outbox: %s", type(exc).__name__)
-                return sent, pieces[index:], False
-            sent.append(message.message_id)
-        return sent, [], False
+                rest = [(p, k) for p, k in zip(pieces[index:], keys[index:], strict=True)]
+                await self._defer(contact_id, [(p, k) for p, k in rest if k not in done])
+                return
+            await self.mark_sent(key, contact_id, who, [*own, sent.message_id], sent.message_id)
+            own = []
+
+    async def mark_sent(
+        self, key: str, contact_id: int | None, who: str, ids: list[int], message_id: int | None
+    ) -> None:
+        """The marker for one sent piece, with the ids quick exit will delete."""
+        db = self.runtime.db
+        async with db.writing(), db.sessions() as session:
+            session.add(TelegramSend(key=key, message_id=message_id, sent_at=self.now()))
+            if contact_id is not None:
+                await remember(session, contact_id, who, ids, self.now())
+            try:
+                await session.commit()
+            except IntegrityError:  # Marked by a sender that did not hold the lock.
+                await session.rollback()
+                log.warning("piece marked twice")
+
+    async def _defer(self, contact_id: int | None, rest: list[tuple[_Piece, str]]) -> None:
+        if contact_id is None or not rest:
+            return  # Erased this turn (forget me): keep nothing.
+        db = self.runtime.db  # Reads the contact, then writes: the writer lock first.
+        async with db.writing(), db.write_sessions() as session, session.begin():
+            for piece, key in rest:
+                # Queued and marked together: a redelivery neither sends it nor queues it again.
+                await service.enqueue_for_survivor(
+                    session,
+                    contact_id,
+                    piece.plain,
+                    self.runtime.pipeline.cipher,
+                    self.now(),
+                    f"tg:{key}",
+                )
+                session.add(TelegramSend(key=key, message_id=None, sent_at=self.now()))
+        self.runtime.outbox.wake()
+
+    async def _blocked(self, contact_id: int | None) -> None:
+        if contact_id is None:
+            return
+        async with self.runtime.db.sessions() as session, session.begin():
+            await session.execute(
+                update(Contact).where(Contact.id == contact_id).values(stopped=True)
+            )
+
+    async def _send_unstored(self, chat_id: int, pieces: list[_Piece]) -> None:
+        for piece in pieces:
+            try:
+                await self.bot.send_message(chat_id, piece.text, reply_markup=piece.markup)
+            except TelegramAPIError as exc:
+                log.warning("reply not sent: %s", type(exc).__name__)
+                return
 
     async def quick_exit(
-        self, chat_id: int, who: str, user_message_id: int | None, texts: Texts
+        self,
+        chat_id: int,
+        who: str,
+        contact_id: int | None,
+        update_id: int,
+        user_message_id: int | None,
+        texts: Texts,
     ) -> None:
-        """Delete every kept message of this chat, then one neutral line."""
-        async with self.runtime.db.sessions() as session, session.begin():
+        """Delete every kept message of this chat, then one neutral line.
+
+        Ids are forgotten only after their deletion was asked for, and the exit is
+        marked last, so a crash anywhere in between repeats the exit on redelivery.
+        """
+        async with self.runtime.db.sessions() as session:
             ids = await message_ids(session, who, self.now())
-            await forget_ids(session, who)
         if user_message_id:
             ids.append(user_message_id)
         for message_id in ids:
             # Too old or already gone: nothing more Telegram lets us do.
             with contextlib.suppress(TelegramAPIError):
                 await self.bot.delete_message(chat_id, message_id)
+        async with self.runtime.db.sessions() as session, session.begin():
+            await forget_ids(session, who, ids)
+        line: int | None = None
         with contextlib.suppress(TelegramAPIError):
-            line = await self.bot.send_message(chat_id, texts("telegram.exit_done"))
-            await self.remember_sent(str(chat_id), [line.message_id])
-
-    async def remember_sent(self, address: str, ids: list[int]) -> None:
-        who = self.runtime.pipeline.identity(CHANNEL, address)
-        try:
-            async with self.runtime.db.sessions() as session, session.begin():
-                contact_id = await session.scalar(
-                    select(Contact.id).where(Contact.address_hash == who)
+            line = (await self.bot.send_message(chat_id, texts("telegram.exit_done"))).message_id
+        async with self.runtime.db.sessions() as session, session.begin():
+            session.add(
+                TelegramSend(
+                    key=f"exit:{update_id}",
+                    message_id=line,
+                    contact_id=contact_id,
+                    update_id=update_id,
+                    sent_at=self.now(),
                 )
-                if contact_id is not None:
-                    await remember(session, contact_id, who, ids, self.now())
-        except STORAGE_ERRORS as exc:
-            log.warning("message ids not kept: %s", type(exc).__name__)
+            )
+            if contact_id is not None and line is not None:
+                await remember(session, contact_id, who, [line], self.now())
 
     async def mark_update(self, update_id: int) -> bool:
         """Record an update handled outside the pipeline: True the first time only."""
-        return await self.mark_once(str(update_id))
-
-    async def mark_once(self, key: str) -> bool:
-        """True for the first worker to record ``key`` (the inbox's unique key)."""
         now = self.now()
         async with self.runtime.db.sessions() as session:
             session.add(
                 InboxItem(
                     channel=CHANNEL,
-                    provider_id=key,
+                    provider_id=str(update_id),
                     status="done",
                     payload_enc=None,
                     result_enc=None,
@@ -438,162 +454,31 @@ class TelegramChannel:
     async def kind_reply(
         self, update_id: int, chat_id: int, key: str, language: str | None
     ) -> bool:
+        """One kind text for an update that is not a turn; only its update id is kept.
+
+        The inbox row de-duplicates the update; the text's own marker makes a
+        redelivery after a crash send it if (and only if) it did not go out.
+        """
+        marker = f"kind:{update_id}"
+        who = self.runtime.pipeline.identity(CHANNEL, str(chat_id))
         try:
-            if not await self.mark_update(update_id):
-                return True
+            async with self.runtime.state.lock(f"telegram-send:{who}"):
+                if not await self.mark_update(update_id):
+                    async with self.runtime.db.sessions() as session:
+                        if await sent_parts(session, [marker]):
+                            return True
+                try:
+                    line = await self.bot.send_message(
+                        chat_id, get_texts(locale_hint(language))(key)
+                    )
+                except TelegramAPIError as exc:
+                    log.warning("kind reply not sent: %s", type(exc).__name__)
+                    return True  # A courtesy: not worth holding the update for.
+                await self.mark_sent(marker, None, who, [], line.message_id)
         except STORAGE_ERRORS as exc:
             log.warning("update not recorded: %s", type(exc).__name__)
             return False
-        with contextlib.suppress(TelegramAPIError):
-            await self.bot.send_message(chat_id, get_texts(locale_hint(language))(key))
         return True
-
-    # counselors ---------------------------------------------------------------------------
-
-    async def post_card(self, escalation_id: int) -> None:
-        if self.counselor_chat is None:
-            return
-        async with self.runtime.db.sessions() as session:
-            escalation = await session.get(Escalation, escalation_id)
-        if escalation is None or not await self.mark_once(f"card:{escalation_id}"):
-            return  # Gone, or another worker posted the card.
-        texts = get_texts("en")
-        waiting = int(max(0.0, (self.now() - escalation.created_at).total_seconds()) // 60)
-        text = card_text(escalation.id, escalation.level, escalation.categories, waiting, texts)
-        markup = InlineKeyboardMarkup(
-            inline_keyboard=[
-                [
-                    InlineKeyboardButton(
-                        text=texts("telegram.card.claim"),
-                        callback_data=f"{CLAIM_PREFIX}{escalation.id}",
-                    )
-                ]
-            ]
-        )
-        card = await self.bot.send_message(self.counselor_chat, text, reply_markup=markup)
-        self.cards[escalation.id] = card.message_id
-
-    async def claim(self, query: CallbackQuery, update_id: int) -> bool:
-        texts = get_texts("en")
-        name = self.counselors.get(query.from_user.id)
-        data = query.data or ""
-        escalation_id = int(data[len(CLAIM_PREFIX) :]) if data[len(CLAIM_PREFIX) :].isdigit() else 0
-        if name is None or not escalation_id:
-            with contextlib.suppress(TelegramAPIError):
-                await query.answer(texts("telegram.card.not_allowed"), show_alert=True)
-            return True
-        rt = self.runtime
-        try:
-            async with rt.db.sessions() as session, session.begin():
-                counselor = await find_account(session, name)
-                if counselor is None or not counselor.active:
-                    raise service.EscalationError("no active account")
-                escalation = await session.get(Escalation, escalation_id)
-                contact = await session.get(Contact, escalation.contact_id) if escalation else None
-                survivor = get_texts((contact.locale if contact else None) or "en")
-                done = await service.claim(
-                    session,
-                    escalation_id,
-                    counselor,
-                    self.now(),
-                    rt.pipeline.cipher,
-                    {"joined": survivor("handoff.joined"), "closed": survivor("handoff.closed")},
-                )
-        except service.EscalationError:
-            with contextlib.suppress(TelegramAPIError):
-                await query.answer(texts("telegram.card.closed"), show_alert=True)
-            return True
-        await self._publish(done.events)
-        rt.outbox.wake()
-        with contextlib.suppress(TelegramAPIError):
-            await query.answer(texts("telegram.card.claimed"))
-        message = query.message
-        if isinstance(message, Message):
-            self.cards.setdefault(escalation_id, message.message_id)
-            with contextlib.suppress(TelegramAPIError):
-                await self.bot.edit_message_text(
-                    text=f"{message.text or ''}\n{texts('telegram.card.claimed')} ({name})",
-                    chat_id=message.chat.id,
-                    message_id=message.message_id,
-                )
-        return True
-
-    async def counselor_message(self, message: Message, update_id: int) -> bool:
-        """A counselor's reply to a card (or to a relayed message) goes to the survivor."""
-        original = message.reply_to_message
-        name = self.counselors.get(message.from_user.id) if message.from_user else None
-        found = _CASE.search((original.text or "") if original else "")
-        if name is None or found is None or not message.text:
-            return True  # Group talk among counselors: not ours to read or keep.
-        rt = self.runtime
-        try:
-            async with rt.db.sessions() as session, session.begin():
-                counselor = await find_account(session, name)
-                if counselor is None or not counselor.active:
-                    raise service.EscalationError("no active account for this Telegram user")
-                done = await service.relay_to_survivor(
-                    session,
-                    int(found[1]),
-                    counselor,
-                    message.text,
-                    rt.pipeline.cipher,
-                    self.now(),
-                    client_key=f"tg{update_id}",
-                )
-        except service.EscalationError as exc:
-            with contextlib.suppress(TelegramAPIError):
-                await message.reply(str(exc))
-            return True
-        await self._publish(done.events)
-        rt.outbox.wake()
-        return True
-
-    async def forward_survivor(self, escalation_id: int) -> None:
-        """The survivor's new words in a Telegram-claimed handoff, as replies to the card."""
-        if self.counselor_chat is None:
-            return
-        names = set(self.counselors.values())
-        rt = self.runtime
-        async with rt.db.sessions() as session:
-            escalation = await session.get(Escalation, escalation_id)
-            if escalation is None or escalation.claimed_by is None or escalation.claimed_at is None:
-                return
-            holder = await session.scalar(
-                select(Counselor.name).where(Counselor.id == escalation.claimed_by)
-            )
-            if holder not in names:
-                return  # Claimed in the console: the console shows it.
-            rows = (
-                await session.execute(
-                    select(StoredMessage.id, StoredMessage.text_enc)
-                    .where(
-                        StoredMessage.conversation_id == escalation.conversation_id,
-                        StoredMessage.direction == "in",
-                        StoredMessage.created_at >= escalation.claimed_at,
-                        StoredMessage.id > self._forwarded.get(escalation_id, 0),
-                    )
-                    .order_by(StoredMessage.id)
-                )
-            ).all()
-        label = get_texts("en")("telegram.card.from_person")
-        card = self.cards.get(escalation_id)
-        for row_id, text_enc in rows:
-            self._forwarded[escalation_id] = row_id
-            if not await self.mark_once(f"relay:{row_id}"):
-                continue  # Another worker relayed it.
-            text = f"#{escalation_id} {label}:\n{rt.pipeline.cipher.decrypt(text_enc)}"
-            reply_to = (
-                ReplyParameters(message_id=card, allow_sending_without_reply=True) if card else None
-            )
-            for part in split_text(text):
-                await self.bot.send_message(self.counselor_chat, part, reply_parameters=reply_to)
-
-    async def _publish(self, events: list[dict[str, Any]]) -> None:
-        try:
-            for event in events:
-                await self.runtime.bus.publish(event)
-        except STORAGE_ERRORS as exc:
-            log.warning("bus publish failed: %s", type(exc).__name__)
 
     # background work ----------------------------------------------------------------------
 
@@ -641,15 +526,15 @@ class TelegramChannel:
                 log.warning("getUpdates failed: %s", type(exc).__name__)
                 await asyncio.sleep(min(30.0, 2.0**failures))
                 continue
-            for update in updates:
-                if not await self._process_safely(update):
+            for update_ in updates:
+                if not await self._process_safely(update_):
                     await asyncio.sleep(1.0)
-                    break  # Not stored: fetch it again.
-                offset = update.update_id + 1
+                    break  # Not done: fetch it again.
+                offset = update_.update_id + 1
 
-    async def _process_safely(self, update: Update) -> bool:
+    async def _process_safely(self, update_: Update) -> bool:
         try:
-            return await self.process(update)
+            return await self.process(update_)
         except Exception as exc:
             log.error("update failed: %s", type(exc).__name__)
             return True  # A bug must not block every later update.
@@ -660,18 +545,21 @@ class TelegramChannel:
         try:
             while True:
                 event = await queue.get()
-                escalation_id = event.get("escalation_id")
-                if not isinstance(escalation_id, int):
-                    continue
                 try:
-                    if event.get("type") == "escalation.created":
-                        await self.post_card(escalation_id)
-                    elif event.get("type") == "message" and event.get("from") == "survivor":
-                        await self.forward_survivor(escalation_id)
+                    await self.desk.on_event(event)
                 except Exception as exc:
-                    log.error("counselor group update failed: %s", type(exc).__name__)
+                    log.error("counselor update failed: %s", type(exc).__name__)
         finally:
             await leave()
+
+    async def reconcile_forever(self) -> None:
+        """Cards, pages and relays that a lost event or a dead worker left undone."""
+        while True:
+            try:
+                await self.desk.reconcile()
+            except Exception as exc:
+                log.error("telegram reconcile failed: %s", type(exc).__name__)
+            await asyncio.sleep(RECONCILE_SECONDS)
 
     async def purge(self) -> int:
         async with self.runtime.db.sessions() as session, session.begin():
@@ -694,6 +582,7 @@ class TelegramChannel:
 
     async def start(self, runtime: Runtime) -> list[asyncio.Task[None]]:
         self._runtime = runtime
+        self.desk.start(runtime)
         runtime.outbox.senders[CHANNEL] = TelegramSender(self)
         tasks = [
             asyncio.create_task(self.hold_session()),
@@ -702,15 +591,16 @@ class TelegramChannel:
         ]
         if not self.webhook:
             tasks.append(asyncio.create_task(self.poll()))
-        if self.counselor_chat is not None:
-            # Subscribed before returning, so no escalation created after start-up is missed.
-            subscription = runtime.bus.subscribe()
-            queue = await subscription.__aenter__()
+        # Subscribed before returning, so no event published after start-up is missed.
+        subscription = runtime.bus.subscribe()
+        queue = await subscription.__aenter__()
 
-            async def leave() -> None:
-                await subscription.__aexit__(None, None, None)
+        async def leave() -> None:
+            await subscription.__aexit__(None, None, None)
 
-            tasks.append(asyncio.create_task(self.watch_bus(queue, leave)))
+        tasks.append(asyncio.create_task(self.watch_bus(queue, leave)))
+        if self.settings.paging_enabled:  # The same switch as paging: tests sweep by hand.
+            tasks.append(asyncio.create_task(self.reconcile_forever()))
         return tasks
 
 
@@ -766,13 +656,39 @@ async def _on_edited(message: Message, channel: TelegramChannel, event_update: U
 
 
 async def _on_claim(query: CallbackQuery, channel: TelegramChannel, event_update: Update) -> bool:
-    return await channel.claim(query, event_update.update_id)
+    return await _storage_guard(channel.desk.claim(query, event_update.update_id))
+
+
+async def _on_link(message: Message, channel: TelegramChannel, link: Any) -> bool:
+    return await _storage_guard(channel.desk.link(message, str(link[1])))
+
+
+async def _on_unlink(message: Message, channel: TelegramChannel) -> bool:
+    return await _storage_guard(channel.desk.unlink(message))
+
+
+async def _on_counselor_direct(
+    message: Message, channel: TelegramChannel, event_update: Update
+) -> bool:
+    work = channel.desk.counselor_message(message, event_update.update_id, direct=True)
+    return await _storage_guard(work)
 
 
 async def _on_counselor_message(
     message: Message, channel: TelegramChannel, event_update: Update
 ) -> bool:
-    return await channel.counselor_message(message, event_update.update_id)
+    work = channel.desk.counselor_message(message, event_update.update_id, direct=False)
+    return await _storage_guard(work)
+
+
+async def _storage_guard(work: Awaitable[bool]) -> bool:
+    """Storage down: not done, Telegram delivers it again (claims and relays are
+    idempotent: the same counselor, the same update id)."""
+    try:
+        return await work
+    except STORAGE_ERRORS as exc:
+        log.warning("counselor update not done: %s", type(exc).__name__)
+        return False
 
 
 # -- wiring ---------------------------------------------------------------------------------
@@ -809,10 +725,10 @@ def webhook_router(channel: TelegramChannel) -> APIRouter:
             data = json.loads(await request.body())
             if not isinstance(data, dict):
                 raise ValueError("not an object")
-            update = Update.model_validate(data, context={"bot": channel.bot})
+            update_ = Update.model_validate(data, context={"bot": channel.bot})
         except (ValueError, ValidationError):
             return _error(400, "not a Telegram update")
-        if not await channel._process_safely(update):
+        if not await channel._process_safely(update_):
             return _error(503, "try again")
         return JSONResponse({})
 

@@ -6,7 +6,8 @@ parameters, ``{"ok": ..., "result": ...}`` answers, ``error_code`` and
 through ``TelegramAPIServer.from_base(url)``. Methods: getMe, getUpdates (long
 polling), sendMessage, editMessageText, deleteMessage, answerCallbackQuery,
 setMyCommands, setWebhook, deleteWebhook. Failures are injected per method.
-It also builds updates as Telegram sends them.
+It also builds updates as Telegram sends them, and (``Worlds``) runs the app
+against it: a second app on the same storage is a restart or a second worker.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Any
 
 from aiohttp import web
 
-__all__ = ["FakeTelegram", "Sent"]
+__all__ = ["FakeTelegram", "Sent", "World", "Worlds", "eventually"]
 
 BOT_USER = {"id": 4242, "is_bot": True, "first_name": "Harborline", "username": "harborline_bot"}
 
@@ -51,6 +52,8 @@ class FakeTelegram:
     webhook: dict[str, Any] = field(default_factory=dict)
     # method -> queue of (status, retry_after) to answer with instead of success
     failures: dict[str, list[tuple[int, int | None]]] = field(default_factory=dict)
+    # method -> queue of "pass", "lost" (never arrives) or "taken" (done, no answer comes)
+    stalls: dict[str, list[str]] = field(default_factory=dict)
     url: str = ""
 
     def __post_init__(self) -> None:
@@ -58,6 +61,7 @@ class FakeTelegram:
         self._update_ids = itertools.count(1)
         self._updates: list[dict[str, Any]] = []
         self._new_update = asyncio.Event()
+        self._release = asyncio.Event()  # Ends stalled calls when the server stops.
         self._runner: web.AppRunner | None = None
 
     # server -----------------------------------------------------------------------------
@@ -75,6 +79,7 @@ class FakeTelegram:
         return self.url
 
     async def stop(self) -> None:
+        self._release.set()
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -82,6 +87,16 @@ class FakeTelegram:
         self, method: str, status: int, retry_after: int | None = None, times: int = 1
     ) -> None:
         self.failures.setdefault(method, []).extend([(status, retry_after)] * times)
+
+    def stall(self, method: str, *, after: int = 0, taken: bool = False, times: int = 1) -> None:
+        """After ``after`` normal calls, the next calls of ``method`` never answer: the
+        caller waits until it dies.
+
+        ``taken=False``: as if the request never reached Telegram (nothing happens).
+        ``taken=True``: Telegram did the work (a message is sent), the answer is lost.
+        """
+        modes = ["pass"] * after + ["taken" if taken else "lost"] * times
+        self.stalls.setdefault(method, []).extend(modes)
 
     async def _params(self, request: web.Request) -> dict[str, Any]:
         if request.content_type == "application/json":
@@ -110,6 +125,13 @@ class FakeTelegram:
         handler = getattr(self, f"_m_{method}", None)
         if handler is None:
             return _error(404, "Not Found: method not found")
+        stalled = self.stalls.get(method)
+        mode = stalled.pop(0) if stalled else "pass"
+        if mode != "pass":
+            if mode == "taken":
+                await handler(params)
+            await self._release.wait()  # The caller is gone by then: nobody reads this.
+            return _error(500, _DESCRIPTIONS[500])
         result = await handler(params)
         if isinstance(result, web.Response):
             return result
@@ -269,3 +291,113 @@ def _error(status: int, description: str, retry_after: int | None = None) -> web
     if retry_after is not None:
         body["parameters"] = {"retry_after": retry_after}
     return web.json_response(body, status=status)
+
+
+# -- the app around the fake (tests) ------------------------------------------------------
+
+SECRET = "webhook-secret-0123456789"
+HEADERS = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+CHAT = 5550001  # a survivor's private chat (and user id)
+GROUP = -1009990001  # the counselors' group
+COUNSELOR_TG = 777  # a counselor listed in TELEGRAM_COUNSELOR_IDS (as "ana")
+WEBHOOK_PATH = "/telegram/webhook"
+
+
+@dataclass
+class World:
+    """One running app (a worker) with its runtime and an HTTP client to its webhook."""
+
+    fake: FakeTelegram
+    http: Any  # httpx.AsyncClient
+    runtime: Any  # bot.runtime.Runtime
+    channel: Any  # bot.channels.telegram.TelegramChannel
+    lifespan: Any = None
+
+    async def post(self, update: dict[str, Any], headers: dict[str, str] = HEADERS) -> int:
+        response = await self.http.post(WEBHOOK_PATH, json=update, headers=headers)
+        return int(response.status_code)
+
+    async def say(self, text: str, chat: int = CHAT, language: str | None = "en") -> list[str]:
+        before = len(self.fake.to(chat))
+        assert await self.post(self.fake.message(chat, text, language=language)) == 200
+        return [s.text for s in self.fake.to(chat)[before:]]
+
+    async def tap(self, value: str, chat: int = CHAT, user_id: int | None = None) -> int:
+        return await self.post(self.fake.callback(chat, value, user_id=user_id))
+
+    async def count(self, model: Any) -> int:
+        from sqlalchemy import func, select
+
+        async with self.runtime.db.sessions() as session:
+            return int(await session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+class Worlds:
+    """Builds apps against the fake; the same ``home`` (or database URL) is the same
+    storage, so a second app on it is the service after a restart, or a second worker."""
+
+    def __init__(self, tmp_path: Any, fake: FakeTelegram, kb: Any, intents: Any, clock: Any):
+        self.tmp_path = tmp_path
+        self.fake = fake
+        self.kb = kb
+        self.intents = intents
+        self.clock = clock
+        self.open: list[World] = []
+        self._built = 0
+
+    async def build(
+        self,
+        home: str | None = None,
+        *,
+        database_url: str = "",
+        redis_url: str = "",
+        **extra: object,
+    ) -> World:
+        import httpx
+
+        from bot.runtime import build_runtime
+        from bot.web.app import create_app
+        from tests.conftest import make_settings
+
+        self._built += 1
+        values: dict[str, object] = {
+            "TELEGRAM_BOT_TOKEN": self.fake.token,
+            "TELEGRAM_API_BASE": self.fake.url,
+            "TELEGRAM_WEBHOOK_URL": "https://bot.example.org/telegram/webhook",
+            "TELEGRAM_WEBHOOK_SECRET": SECRET,
+            "TELEGRAM_COUNSELOR_CHAT_ID": GROUP,
+            "TELEGRAM_COUNSELOR_IDS": f"{COUNSELOR_TG}:ana",
+        }
+        values.update(extra)
+        folder = self.tmp_path / (home or f"w{self._built}")
+        settings = make_settings(folder, database_url, redis_url, **values)
+        runtime = await build_runtime(settings, kb=self.kb, intents=self.intents, clock=self.clock)
+        app = create_app(settings, runtime)
+        lifespan = app.router.lifespan_context(app)
+        await lifespan.__aenter__()
+        http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test")
+        world = World(self.fake, http, runtime, app.state.telegram, lifespan)
+        self.open.append(world)
+        return world
+
+    async def stop(self, world: World) -> None:
+        """The worker ends (after a simulated crash, nothing more of it runs)."""
+        if world in self.open:
+            self.open.remove(world)
+            await world.http.aclose()
+            await world.lifespan.__aexit__(None, None, None)
+            await world.runtime.close()
+
+    async def close(self) -> None:
+        for world in reversed(list(self.open)):
+            await self.stop(world)
+
+
+async def eventually(check: Any, seconds: float = 5.0) -> None:
+    """Wait for background work (bus listeners) without a fixed sleep."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while not check():
+        if loop.time() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.02)

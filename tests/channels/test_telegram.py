@@ -7,74 +7,40 @@ Telegram would, or served by the fake's getUpdates for long polling.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
-import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from bot.channels.telegram import (
     MAX_CHARS,
     PATH,
-    TelegramChannel,
     TelegramSender,
     locale_hint,
     parse_counselor_ids,
     split_text,
 )
 from bot.channels.telegram_store import TelegramMessage
-from bot.runtime import Runtime, build_runtime
 from bot.storage.models import Contact, Escalation, InboxItem
 from bot.types import Choice, Reply
 from escalation.models import Counselor, OutboxItem
 from escalation.service import enqueue_for_survivor
 from nlu.intents import IntentClassifier
 from resources_kb.service import KnowledgeBase
-from tests.channels.telegram_fake import FakeTelegram
-from tests.conftest import Clock, make_settings
-
-SECRET = "webhook-secret-0123456789"
-HEADERS = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
-CHAT = 5550001
-GROUP = -1009990001
-COUNSELOR_TG = 777
-
-
-@dataclass
-class World:
-    fake: FakeTelegram
-    http: httpx.AsyncClient
-    runtime: Runtime
-    channel: TelegramChannel
-
-    async def post(self, update: dict[str, Any], headers: dict[str, str] = HEADERS) -> int:
-        response = await self.http.post(PATH, json=update, headers=headers)
-        return response.status_code
-
-    async def say(self, text: str, chat: int = CHAT, language: str | None = "en") -> list[str]:
-        before = len(self.fake.to(chat))
-        assert await self.post(self.fake.message(chat, text, language=language)) == 200
-        return [s.text for s in self.fake.to(chat)[before:]]
-
-    async def tap(self, value: str, chat: int = CHAT, user_id: int | None = None) -> int:
-        return await self.post(self.fake.callback(chat, value, user_id=user_id))
-
-    async def count(self, model: Any) -> int:
-        async with self.runtime.db.sessions() as session:
-            return int(await session.scalar(select(func.count()).select_from(model)) or 0)
-
-
-async def eventually(check: Callable[[], bool], seconds: float = 5.0) -> None:
-    deadline = asyncio.get_running_loop().time() + seconds
-    while not check():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.02)
+from tests.channels.telegram_fake import (
+    CHAT,
+    COUNSELOR_TG,
+    GROUP,
+    HEADERS,
+    SECRET,
+    FakeTelegram,
+    World,
+    Worlds,
+    eventually,
+)
+from tests.conftest import Clock
 
 
 @pytest.fixture
@@ -86,46 +52,26 @@ async def fake() -> AsyncIterator[FakeTelegram]:
 
 
 @pytest.fixture
-async def make_world(
+async def worlds(
     tmp_path: Path,
     fake: FakeTelegram,
     kb: KnowledgeBase,
     intents: IntentClassifier | None,
     clock: Clock,
-) -> AsyncIterator[Callable[..., Awaitable[World]]]:
-    from bot.web.app import create_app
-
-    opened: list[tuple[Runtime, httpx.AsyncClient, Any]] = []
-
-    async def build(**extra: object) -> World:
-        values: dict[str, object] = {
-            "TELEGRAM_BOT_TOKEN": fake.token,
-            "TELEGRAM_API_BASE": fake.url,
-            "TELEGRAM_WEBHOOK_URL": "https://bot.example.org/telegram/webhook",
-            "TELEGRAM_WEBHOOK_SECRET": SECRET,
-            "TELEGRAM_COUNSELOR_CHAT_ID": GROUP,
-            "TELEGRAM_COUNSELOR_IDS": f"{COUNSELOR_TG}:ana",
-        }
-        values.update(extra)
-        settings = make_settings(tmp_path / f"w{len(opened)}", **values)  # type: ignore[arg-type]
-        runtime = await build_runtime(settings, kb=kb, intents=intents, clock=clock)
-        app = create_app(settings, runtime)
-        lifespan = app.router.lifespan_context(app)
-        await lifespan.__aenter__()
-        http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test")
-        opened.append((runtime, http, lifespan))
-        return World(fake, http, runtime, app.state.telegram)
-
-    yield build
-    for runtime, http, lifespan in reversed(opened):
-        await http.aclose()
-        await lifespan.__aexit__(None, None, None)
-        await runtime.close()
+) -> AsyncIterator[Worlds]:
+    built = Worlds(tmp_path, fake, kb, intents, clock)
+    yield built
+    await built.close()
 
 
 @pytest.fixture
-async def world(make_world: Callable[..., Awaitable[World]]) -> World:
-    return await make_world()
+def make_world(worlds: Worlds) -> Callable[..., Awaitable[World]]:
+    return worlds.build
+
+
+@pytest.fixture
+async def world(worlds: Worlds) -> World:
+    return await worlds.build()
 
 
 async def start_chat(world: World, chat: int = CHAT) -> None:
@@ -390,7 +336,7 @@ async def test_a_long_reply_is_split_with_the_buttons_on_the_last_part(world: Wo
 
     who = world.runtime.pipeline.identity("telegram", str(CHAT))
     before = len(world.fake.to(CHAT))
-    await world.channel.send_turn(CHAT, who, TurnResult([reply]), get_texts("en"), 99999, None)
+    await world.channel.deliver(CHAT, who, TurnResult([reply]), get_texts("en"), 99999, None)
     parts = world.fake.to(CHAT)[before:]
     assert len(parts) == 3
     assert all(len(p.text) <= MAX_CHARS for p in parts)
