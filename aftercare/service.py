@@ -7,22 +7,34 @@ are in :mod:`aftercare.rules`; the wording is in the locale files.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 
 from aftercare.models import ACTIVE, Checkin, CheckinPreferences
-from aftercare.rules import DEFAULT_QUIET, Rule, after_quiet_hours, first_due, next_due, zone_for
+from aftercare.rules import (
+    ANY_TIME,
+    DEFAULT_QUIET,
+    Rule,
+    after_quiet_hours,
+    first_due,
+    next_due,
+    rezone,
+    zone_for,
+)
 from bot.storage.db import AsyncSession
 from bot.storage.models import Contact, Conversation, Escalation
 
 __all__ = [
+    "MARK",
     "Settings",
     "answer",
     "apply_effect",
     "change",
+    "change_preferences",
     "facts",
     "load_preferences",
     "missed_escalation",
@@ -34,6 +46,10 @@ __all__ = [
 
 # Longest a check-in waits for an answer; a weekly one must be answered before the next.
 MAX_WINDOW_MINUTES = 6 * 24 * 60
+DEFAULT_WINDOW_MINUTES = 720
+# Key in the conversation's data: this contact has had check-ins or check-in settings.
+# Without it the turn needs no check-in query at all (see ``facts``).
+MARK = "checkins_on"
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +60,7 @@ class Settings:
     quiet: tuple[str, str] | None
     discreet: bool
     notify_after_missed: int | None
+    saved: bool = False  # The survivor has seen or chosen them (a stored row).
 
 
 async def load_preferences(
@@ -65,6 +82,7 @@ def effective_settings(prefs: CheckinPreferences | None, contact: Contact) -> Se
         quiet=quiet,
         discreet=prefs.discreet if prefs else True,
         notify_after_missed=prefs.notify_after_missed if prefs else None,
+        saved=prefs is not None,
     )
 
 
@@ -80,34 +98,70 @@ def summary(checkin: Checkin) -> dict[str, Any]:
     }
 
 
-async def facts(
-    session: AsyncSession, contact: Contact, now: datetime, *, new: bool = False
-) -> dict[str, Any]:
-    """What the pure dialog needs: the time, the zone, and the contact's check-ins.
-
-    A contact created this turn has no preferences or check-ins yet: no queries.
-    """
-    if new:
-        settings, rows = effective_settings(None, contact), []
-    else:
-        _, settings = await load_preferences(session, contact)
-        rows = list(
-            (
-                await session.execute(
-                    select(Checkin)
-                    .where(Checkin.contact_id == contact.id, Checkin.status.in_(ACTIVE))
-                    .order_by(Checkin.due_at, Checkin.id)
-                )
-            ).scalars()
+async def _preferences_and_active(
+    session: AsyncSession, contact_id: int
+) -> tuple[CheckinPreferences | None, list[Checkin]]:
+    """One query: the contact's preferences (if any) and active check-ins."""
+    rows = (
+        await session.execute(
+            select(CheckinPreferences, Checkin)
+            .select_from(Contact)
+            .outerjoin(CheckinPreferences, CheckinPreferences.contact_id == Contact.id)
+            .outerjoin(Checkin, and_(Checkin.contact_id == Contact.id, Checkin.status.in_(ACTIVE)))
+            .where(Contact.id == contact_id)
+            .order_by(Checkin.due_at, Checkin.id)
         )
-    pending = [c.id for c in rows if c.status == "sent"]
+    ).all()
+    prefs = rows[0][0] if rows else None
+    return prefs, [checkin for _, checkin in rows if checkin is not None]
+
+
+async def facts(
+    session: AsyncSession,
+    contact: Contact,
+    now: datetime,
+    *,
+    new: bool = False,
+    data: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """What the pure dialog needs: the time, the settings, and the contact's check-ins.
+
+    At most one small query. None for a contact created this turn, nor when the
+    conversation's ``data`` is given and has no ``MARK`` (never had a check-in or
+    a setting: ``schedule`` and ``set_preferences`` set it).
+    """
+    prefs: CheckinPreferences | None = None
+    rows: list[Checkin] = []
+    if not new and (data is None or data.get(MARK)):
+        prefs, rows = await _preferences_and_active(session, contact.id)
+    settings = effective_settings(prefs, contact)
+    pending = [c for c in rows if c.status == "sent"]
+    sent_at = pending[0].sent_at if pending else None
     return {
         "now": now.isoformat(),
         "timezone": settings.timezone,
         "quiet": list(settings.quiet) if settings.quiet else None,
+        "plain": settings.discreet,
+        "notify_after": settings.notify_after_missed,
+        "saved": settings.saved,
+        "discreet_mode": bool(contact.discreet),
+        "window_hours": DEFAULT_WINDOW_MINUTES // 60,
         "checkins": [summary(c) for c in rows],
-        "pending": pending[0] if pending else None,
+        "pending": pending[0].id if pending else None,
+        "pending_sent_at": sent_at.isoformat() if sent_at else None,
     }
+
+
+async def _remember(session: AsyncSession, contact_id: int, data: dict[str, Any] | None) -> None:
+    """Set ``MARK`` in the conversation's data (the turn's copy when there is one)."""
+    if data is not None:
+        data[MARK] = True
+        return
+    conversation = await session.scalar(
+        select(Conversation).where(Conversation.contact_id == contact_id)
+    )
+    if conversation is not None and not (conversation.data or {}).get(MARK):
+        conversation.data = {**(conversation.data or {}), MARK: True}
 
 
 def _event(name: str, checkin: Checkin, **extra: Any) -> dict[str, Any]:
@@ -120,7 +174,8 @@ async def schedule(
     rule: Rule,
     now: datetime,
     created_by: str = "survivor",
-    window_minutes: int = 720,
+    window_minutes: int = DEFAULT_WINDOW_MINUTES,
+    data: dict[str, Any] | None = None,
 ) -> tuple[Checkin | None, list[dict[str, Any]]]:
     _, settings = await load_preferences(session, contact)
     zone = zone_for(settings.timezone, contact.country)
@@ -147,6 +202,7 @@ async def schedule(
     )
     session.add(checkin)
     await session.flush()
+    await _remember(session, contact.id, data)
     event = _event("scheduled", checkin, kind=rule.kind, due_at=due.isoformat())
     return checkin, [event]
 
@@ -231,7 +287,11 @@ async def answer(
 
 
 async def set_preferences(
-    session: AsyncSession, contact: Contact, now: datetime, **values: Any
+    session: AsyncSession,
+    contact: Contact,
+    now: datetime,
+    data: dict[str, Any] | None = None,
+    **values: Any,
 ) -> CheckinPreferences:
     prefs = await session.get(CheckinPreferences, contact.id)
     if prefs is None:
@@ -242,7 +302,65 @@ async def set_preferences(
     for name, value in values.items():
         setattr(prefs, name, value)
     prefs.updated_at = now
+    await _remember(session, contact.id, data)
     return prefs
+
+
+def _columns(values: Mapping[str, Any]) -> dict[str, Any]:
+    """The dialog's names for settings -> checkin_preferences columns."""
+    columns: dict[str, Any] = {}
+    if "timezone" in values:
+        columns["timezone"] = str(values["timezone"])
+    if "quiet" in values:
+        quiet = values["quiet"] or ANY_TIME
+        columns["quiet_start"], columns["quiet_end"] = str(quiet[0]), str(quiet[1])
+    if "plain" in values:
+        columns["discreet"] = bool(values["plain"])
+    if "notify_after" in values:
+        count = values["notify_after"]
+        columns["notify_after_missed"] = int(count) if count else None
+    return columns
+
+
+async def change_preferences(
+    session: AsyncSession,
+    contact: Contact,
+    values: Mapping[str, Any],
+    now: datetime,
+    data: dict[str, Any] | None = None,
+) -> list[dict[str, Any]]:
+    """Store the survivor's choices and carry them over to their active check-ins.
+
+    A new zone keeps each check-in's local time ("6 PM" stays 6 PM where they are);
+    new hours move a check-in out of the new quiet hours; the wording applies to
+    the next message sent.
+    """
+    _, before = await load_preferences(session, contact)
+    await set_preferences(session, contact, now, data, **_columns(values))
+    after = effective_settings(await session.get(CheckinPreferences, contact.id), contact)
+    for checkin in await _active(session, contact.id, None):
+        _carry_over(checkin, before, after, now)
+    return [{"type": "checkin.settings", "changed": sorted(values)}]
+
+
+def _carry_over(checkin: Checkin, before: Settings, after: Settings, now: datetime) -> None:
+    checkin.discreet = after.discreet
+    moved = (before.timezone, before.quiet) != (after.timezone, after.quiet)
+    if not moved:
+        return
+    old_zone, new_zone = zone_for(checkin.timezone), zone_for(after.timezone)
+    checkin.timezone = after.timezone
+    checkin.quiet_start = after.quiet[0] if after.quiet else None
+    checkin.quiet_end = after.quiet[1] if after.quiet else None
+    checkin.updated_at = now
+    if checkin.status not in ("scheduled", "paused"):
+        return  # Sent: the next occurrence (move_on) uses the new settings.
+    if checkin.kind == "weekly":
+        rule = Rule("weekly", weekday=checkin.weekday, local_time=checkin.local_time)
+        due = next_due(rule, new_zone, now) or checkin.due_at
+    else:
+        due = rezone(checkin.due_at, old_zone, new_zone)
+    checkin.due_at = after_quiet_hours(due, new_zone, after.quiet)
 
 
 async def missed_escalation(
@@ -295,8 +413,12 @@ async def apply_effect(
                 data.pop("checkin_draft", None)
             else:
                 data["checkin_draft"] = rule
+        case dialog.CheckinAsked(at=at):
+            data["checkin_asked_at"] = at
+        case dialog.SaveCheckinPreferences(values=values):
+            return await change_preferences(session, contact, values, now, data)
         case dialog.ScheduleCheckin(rule=rule):
-            _, events = await schedule(session, contact, Rule.from_dict(rule), now)
+            _, events = await schedule(session, contact, Rule.from_dict(rule), now, data=data)
             return events
         case dialog.ChangeCheckins(action=action, checkin_id=checkin_id):
             return await change(session, contact, action, checkin_id, now)

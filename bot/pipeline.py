@@ -330,9 +330,12 @@ class _TurnContext:
             command=command,
             too_long=len(self.text) > limit,
             safe_word=safe_word,
+            resume_on_any_message=self.message.resume_on_any_message,
             data={
                 **(conversation.data or {}),
-                "aftercare": await aftercare.facts(self.session, contact, self.now, new=is_new),
+                "aftercare": await aftercare.facts(
+                    self.session, contact, self.now, new=is_new, data=conversation.data
+                ),
             },
         )
         decision = flow.step(turn)

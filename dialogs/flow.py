@@ -138,6 +138,8 @@ class Turn:
     data: dict[str, Any] = field(default_factory=dict)
     # The message is the survivor's safe word (the pipeline compares keyed hashes).
     safe_word: bool = False
+    # False on SMS: only an explicit "start" ends a stop there.
+    resume_on_any_message: bool = True
 
 
 @dataclass(slots=True)
@@ -167,7 +169,8 @@ def step(turn: Turn) -> Decision:
     if turn.risk.escalates:
         _crisis(turn, decision, texts)
         return decision
-    if turn.contact.stopped and _command(turn) not in ("stop", "forget", "exit"):
+    resumes = turn.resume_on_any_message or _command(turn) == "start"
+    if turn.contact.stopped and resumes and _command(turn) not in ("stop", "forget", "exit"):
         decision.effects.append(SetStopped(False))
         decision.events.append(Event("contact.resumed"))
         decision.say(texts("stop.resumed"))

@@ -9,6 +9,7 @@ confirmation question the bot asks, and only their yes schedules it.
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
@@ -23,7 +24,7 @@ from bot.storage.db import AsyncSession
 from bot.storage.models import AuditEvent, Contact, Conversation, Escalation
 from bot.web.auth import Staff, StaffRoute
 from bot.web.console import may_view
-from dialogs.checkins import describe
+from dialogs.checkins import describe, settings_text
 from dialogs.texts import get_texts
 from escalation.models import Counselor
 from escalation.service import enqueue_for_survivor
@@ -74,10 +75,22 @@ async def list_checkins(request: Request, staff: Staff, escalation_id: int) -> d
             )
         ).scalars()
         checkins = [_row(c) for c in rows]
+        contact = await session.get(Contact, escalation.contact_id)
+        settings = None
+        if contact is not None:
+            _, chosen = await aftercare.load_preferences(session, contact)
+            settings = {
+                "timezone": chosen.timezone,
+                "quiet_hours": list(chosen.quiet) if chosen.quiet else None,
+                "plain_wording": chosen.discreet or contact.discreet,
+                "tell_counselor_after_missed": chosen.notify_after_missed,
+                "chosen": chosen.saved,
+            }
     return {
         "upcoming": [c for c in checkins if c["status"] in ("scheduled", "paused", "sent")],
         "missed": [c for c in checkins if c["status"] == "missed"],
         "other": [c for c in checkins if c["status"] in ("answered", "cancelled")],
+        "settings": settings,
     }
 
 
@@ -88,7 +101,7 @@ async def propose_checkin(
     """Ask the survivor; nothing is scheduled until they answer yes."""
     runtime = _runtime(request)
     now = runtime.pipeline.clock()
-    async with runtime.db.sessions() as session, session.begin():
+    async with runtime.db.writing(), runtime.db.write_sessions() as session, session.begin():
         escalation = await _escalation(session, staff, escalation_id)
         contact = await session.get(Contact, escalation.contact_id)
         conversation = await session.get(Conversation, escalation.conversation_id)
@@ -96,19 +109,29 @@ async def propose_checkin(
             raise HTTPException(409, "this person can't be reached")
         if conversation.handoff_escalation_id is not None:
             raise HTTPException(409, "close the handoff first; the person answers the bot")
-        _, settings = await aftercare.load_preferences(session, contact)
-        zone = zone_for(settings.timezone, contact.country)
+        facts = await aftercare.facts(session, contact, now)
+        zone = zone_for(facts["timezone"], contact.country)
+        quiet = (facts["quiet"][0], facts["quiet"][1]) if facts["quiet"] else None
         rule = parse_request(body.when, now, zone)
-        due = first_due(rule, zone, now, settings.quiet) if rule else None
+        due = first_due(rule, zone, now, quiet) if rule else None
         if rule is None or due is None:
             raise HTTPException(422, "no time found in 'when'")
         texts = get_texts(contact.locale or "en")
         summary = {**rule.as_dict(), "due_at": due.isoformat(), "timezone": zone.key}
         question = texts("checkins.counselor_offer", date=describe(summary, texts))
         conversation.state = "checkin_confirm"
-        conversation.data = {**(conversation.data or {}), "checkin_draft": rule.as_dict()}
-        key = f"checkin-offer:{escalation.id}:{now.timestamp():.0f}"
-        await enqueue_for_survivor(session, contact.id, question, runtime.pipeline.cipher, now, key)
+        conversation.data = {
+            **(conversation.data or {}),
+            "checkin_draft": {**rule.as_dict(), "zone": zone.key},
+            "checkin_asked_at": now.isoformat(),
+        }
+        key = f"checkin-offer:{escalation.id}:{uuid.uuid4().hex}"  # Each offer is sent.
+        cipher = runtime.pipeline.cipher
+        if not facts["saved"]:
+            # As in the chat: the first time, the settings come with the question.
+            shown = settings_text(facts, texts, contact.country)
+            await enqueue_for_survivor(session, contact.id, shown, cipher, now, f"{key}:settings")
+        await enqueue_for_survivor(session, contact.id, question, cipher, now, key)
         session.add(
             AuditEvent(
                 at=now,

@@ -30,11 +30,29 @@ async def test_counselor_proposes_and_survivor_confirms(
     assert asked.status_code == 202, asked.text
     assert (await http.get(url)).json()["upcoming"] == []  # Not before the survivor says yes.
 
-    question = (await http.get("/api/chat/updates", params={"session": SESSION})).json()
-    assert "suggested a check-in" in question["messages"][0]["text"]
+    asked_first = (await http.get("/api/chat/updates", params={"session": SESSION})).json()
+    texts = [m["text"] for m in asked_first["messages"]]
+    # The first time, the settings it would use come before the question.
+    assert "Your check-in settings" in texts[0] and "Eastern time" in texts[0]
+    assert "suggested a check-in" in texts[-1]
+    before = (await http.get(url)).json()
+    assert before["settings"]["chosen"] is False
     await survivor(http, "yes", "4")
-    upcoming = (await http.get(url)).json()["upcoming"]
-    assert [c["kind"] for c in upcoming] == ["once"]
+    listed = (await http.get(url)).json()
+    assert [c["kind"] for c in listed["upcoming"]] == ["once"]
+    assert listed["settings"] == {
+        "timezone": "America/New_York",
+        "quiet_hours": ["21:00", "08:00"],
+        "plain_wording": True,
+        "tell_counselor_after_missed": None,
+        "chosen": True,
+    }
+    again = await http.post(url, json={"when": "every Monday at 6pm"}, headers=headers)
+    assert again.status_code == 202
+    asked_again = (await http.get("/api/chat/updates", params={"session": SESSION})).json()
+    assert [m["text"][:30] for m in asked_again["messages"]] == [
+        "Your counselor suggested a che"
+    ]  # Saved: the settings are not sent again.
 
 
 async def _script(lines: list[str]) -> list[dict[str, object]]:
@@ -53,14 +71,16 @@ async def _script(lines: list[str]) -> list[dict[str, object]]:
 
 
 async def test_scripted_chat_plays_a_checkin_with_advance() -> None:
+    # Two days: "tomorrow" at this time of day may fall in quiet hours and wait until
+    # 8 AM the day after, whatever the hour the test runs at.
     records = await _script(
-        ["hi", "no", "check in with me tomorrow", "yes", "::advance 1d", "::advance 1h", "2"]
+        ["hi", "no", "check in with me tomorrow", "yes", "::advance 1h", "::advance 2d", "2"]
     )
     types = [[e["type"] for e in r["events"]] for r in records]  # type: ignore[index]
     assert "checkin.scheduled" in types[3]
     sent = [i for i, t in enumerate(types) if "checkin.sent" in t]
-    assert len(sent) == 1
-    assert any("Reply 1 if you're OK" in r for r in records[sent[0]]["replies"])  # type: ignore[attr-defined]
+    assert sent == [5]
+    assert any("Reply 1 if you're OK" in r for r in records[5]["replies"])  # type: ignore[attr-defined]
     assert {"checkin.answered", "escalation.created"} <= set(types[6])
 
 

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import signal
+import sys
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -24,7 +27,7 @@ async def _schedule_tomorrow(runtime: Runtime, address: str = "person-1") -> Non
     await say(runtime, "hi", address)
     await say(runtime, "no", address)
     asked = await say(runtime, "check in with me tomorrow", address)
-    assert "Is that OK?" in asked.replies[0].text
+    assert "Is that OK?" in asked.replies[-1].text
     done = await say(runtime, "yes", address)
     assert "checkin.scheduled" in event_types(done)
 
@@ -151,6 +154,43 @@ async def test_a_crash_before_commit_leaves_nothing_and_the_next_round_sends(
     await from_runtime(runtime).run_once()
     keys = await _outbox_keys(runtime.db)
     assert len(keys) == len(set(keys)) == 30
+
+
+async def _kill_mid_batch(runtime: Runtime, clock: Clock, tmp_path: Path, crash_at: int) -> None:
+    """Run a dispatcher process, kill -9 it inside batch ``crash_at`` before its commit."""
+    marker = tmp_path / f"claimed-{crash_at}"
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "tests.aftercare.crash_worker", runtime.db.url,
+        runtime.settings.fernet_keys[0], clock().isoformat(), str(marker), "10", str(crash_at),
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    for _ in range(600):  # Up to a minute for the process to start and claim.
+        if marker.exists() or process.returncode is not None:
+            break
+        await asyncio.sleep(0.1)
+    if not marker.exists():
+        _, err = await process.communicate()
+        pytest.fail(f"the dispatcher process never reached the commit: {err.decode()[-2000:]}")
+    process.send_signal(signal.SIGKILL)
+    assert await process.wait() == -signal.SIGKILL
+
+
+@pytest.mark.parametrize("crash_at", [1, 2])
+async def test_kill_9_mid_dispatch_still_sends_each_exactly_once(
+    runtime: Runtime, clock: Clock, tmp_path: Path, crash_at: int
+) -> None:
+    await _many(runtime, clock, 30)
+    clock.advance(hours=3)
+    await _kill_mid_batch(runtime, clock, tmp_path, crash_at)
+    # Batches before the killed one committed; the killed one left no trace.
+    committed = await _outbox_keys(runtime.db)
+    assert len(committed) == len(set(committed)) == 10 * (crash_at - 1)
+    events = await from_runtime(runtime).run_once()
+    assert len([e for e in events if e["type"] == "checkin.sent"]) == 30 - len(committed)
+    keys = await _outbox_keys(runtime.db)
+    assert sorted(keys) == sorted(f"checkin:{i}:1" for i in range(1, 31))
+    assert await _statuses(runtime.db) == ["sent"] * 30
+    assert await from_runtime(runtime).run_once() == []  # Nothing left to send twice.
 
 
 async def test_two_dispatchers_at_once_send_each_exactly_once(

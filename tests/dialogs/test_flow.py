@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import replace
 
 import pytest
 
@@ -148,6 +149,16 @@ def test_stopped_contact_writing_again_is_welcomed_back() -> None:
     assert "contact.resumed" in events(d)
 
 
+def test_where_only_start_resumes_other_words_leave_the_stop_in_place() -> None:
+    # SMS: carriers expect STOP to hold until START, whatever else is sent.
+    quiet = flow.step(replace(turn("hello", stopped=True), resume_on_any_message=False))
+    assert flow.SetStopped(False) not in quiet.effects
+    assert "contact.resumed" not in events(quiet)
+    back = flow.step(replace(turn("start", stopped=True), resume_on_any_message=False))
+    assert flow.SetStopped(False) in back.effects
+    assert "contact.resumed" in events(back)
+
+
 def test_language_switch_by_word() -> None:
     d = flow.step(turn("español"))
     assert flow.SetLocale("es") in d.effects
@@ -276,3 +287,39 @@ def test_a_high_risk_question_is_also_answered() -> None:
 def test_imminent_risk_gets_no_detour_into_answers() -> None:
     d = flow.step(turn("i have the pills, what is 988", risk=DANGER, intent="ask_health"))
     assert not any(isinstance(e, flow.Answer) for e in d.effects)
+
+
+CHECKIN_QUESTIONS = [
+    "checkin_when",
+    "checkin_confirm",
+    "checkin_manage",
+    "checkin_settings",
+    "checkin_zone",
+    "checkin_hours",
+    "checkin_wording",
+    "checkin_notify",
+]
+_DRAFT = {"kind": "once", "at": "2026-11-22T23:00:00+00:00", "weekday": None, "local_time": None}
+
+
+@pytest.mark.parametrize("state", CHECKIN_QUESTIONS)
+def test_crisis_comes_first_in_every_checkin_question(state: str) -> None:
+    from dialogs import checkins
+
+    d = flow.step(turn("2", state, risk=HIGH, data={"checkin_draft": _DRAFT}))
+    assert flow.Escalate("risk") in d.effects
+    assert "911" in d.replies[0].text
+    assert not [e for e in d.effects if isinstance(e, checkins.CheckinEffect)]
+
+
+@pytest.mark.parametrize("state", CHECKIN_QUESTIONS)
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("forget me", "confirm_forget"), ("menu", "menu"), ("talk to a person", "menu")],
+)
+def test_the_ways_out_work_in_every_checkin_question(state: str, text: str, expected: str) -> None:
+    from dialogs import checkins
+
+    d = flow.step(turn(text, state, data={"checkin_draft": _DRAFT}))
+    assert d.state == expected
+    assert not [e for e in d.effects if isinstance(e, checkins.ScheduleCheckin)]
