@@ -30,6 +30,7 @@ from bot.pipeline import TurnResult
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings
 from bot.types import InboundMessage
+from bot.web.admin import router as admin_router
 from bot.web.auth import router as auth_router
 from bot.web.console import router as console_router
 from bot.web.console_checkins import router as console_checkins_router
@@ -134,6 +135,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
     app.include_router(auth_router)
     app.include_router(console_router)
     app.include_router(console_checkins_router)
+    app.include_router(admin_router)
     for install in CHANNEL_INSTALLERS:
         starter = install(app, settings)
         if starter is not None:
