@@ -22,24 +22,19 @@ __all__ = ["Analyzer", "SparseVector", "Tfidf", "char_wb_ngrams", "make_analyzer
 
 Analyzer = Callable[[str], list[str]]
 _WORD = re.compile(r"(?u)\b\w\w+\b")
-_SPACES = re.compile(r"\s\s+")
 
 
 def char_wb_ngrams(text: str, low: int, high: int) -> list[str]:
     """sklearn's analyzer='char_wb' (lowercase=True)."""
-    text = _SPACES.sub(" ", text.lower())
     grams: list[str] = []
-    for word in text.split():
+    for word in text.lower().split():
         padded = f" {word} "
         length = len(padded)
         for n in range(low, high + 1):
-            offset = 0
-            grams.append(padded[offset : offset + n])
-            while offset + n < length:
-                offset += 1
-                grams.append(padded[offset : offset + n])
-            if offset == 0:  # A word shorter than n is counted once.
+            if length <= n:  # A word no longer than n is counted once, whole.
+                grams.append(padded)
                 break
+            grams.extend([padded[i : i + n] for i in range(length - n + 1)])
     return grams
 
 
@@ -115,12 +110,18 @@ class Tfidf:
         return cls(kind, ngram_range, vocabulary, idf, sublinear_tf)
 
     def transform_one(self, text: str) -> SparseVector:
-        counts = Counter(self.analyze(text))
-        pairs = [(self.vocabulary[g], c) for g, c in counts.items() if g in self.vocabulary]
-        if not pairs:
+        get = self.vocabulary.get
+        found: list[int] = []
+        counts: list[int] = []
+        for gram, count in Counter(self.analyze(text)).items():
+            index = get(gram)
+            if index is not None:
+                found.append(index)
+                counts.append(count)
+        if not found:
             return SparseVector(np.empty(0, np.int64), np.empty(0, np.float64))
-        indices = np.fromiter((i for i, _ in pairs), np.int64, len(pairs))
-        tf = np.fromiter((c for _, c in pairs), np.float64, len(pairs))
+        indices = np.array(found, dtype=np.int64)
+        tf = np.array(counts, dtype=np.float64)
         if self.sublinear_tf:
             tf = 1.0 + np.log(tf)
         values = tf * self.idf[indices]

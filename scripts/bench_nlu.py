@@ -3,12 +3,15 @@ latency, and the memory of a process that runs the NLU.
 
     python scripts/bench_nlu.py
 
-Held-out splits (nlu/data/*/test.yml, nlu/data/risk/*/test.yml) are never trained on.
+Held-out sets are never trained on: nlu/data/*/test.yml (intents), and for the
+risk screen nlu/data/risk/*/test.yml, fresh.yml (a second set written later
+from scratch) and blind.yml (written after the second pass, scored once).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -36,14 +39,15 @@ load_seconds = time.perf_counter() - started
 texts = [e.text for e in load_examples("test")]
 for text in texts[:50]:  # Warm caches (lazy regex, lingua models).
     detect_language(text); engine.parse_builtin(text); assess(text)
-latencies = []
+latencies, cpu = [], []
 for _ in range(3):
     for text in texts:
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.thread_time()
         detect_language(text); engine.parse_builtin(text); assess(text)
         latencies.append((time.perf_counter() - t0) * 1000)
+        cpu.append((time.thread_time() - c0) * 1000)
 rss = psutil.Process().memory_info().rss / 2**20
-print(json.dumps({"latencies": latencies, "rss_mb": rss, "load_seconds": load_seconds}))
+print(json.dumps({"latencies": latencies, "cpu": cpu, "rss_mb": rss, "load_seconds": load_seconds}))
 """
 
 
@@ -54,6 +58,7 @@ def main() -> int:
     from nlu.risk import default_screen, use_model
     from nlu.risk import model as risk_model
     from nlu.risk.evaluate import TARGETS, evaluate
+    from nlu.risk.examples import HELD_OUT
     from nlu.risk.examples import load_examples as load_risk_examples
 
     cache = ROOT / "var" / "models"
@@ -61,7 +66,7 @@ def main() -> int:
     assert intents is not None
     intent_report = evaluate_intents(intents, load_examples("test"))
     use_model(risk_model.load_or_train(cache))
-    risk = evaluate(load_risk_examples("test"), default_screen())
+    risk = {split: evaluate(load_risk_examples(split), default_screen()) for split in HELD_OUT}
     # Ordinary questions: every held-out intent example (none of them is a crisis).
     ordinary = [e.text for e in load_examples("test")]
     alarms = sum(default_screen().assess(t).escalates for t in ordinary)
@@ -72,13 +77,20 @@ def main() -> int:
     )  # fmt: skip
     measured = json.loads(probe.stdout.strip().splitlines()[-1])
     p99 = percentile(measured["latencies"], 99)
+    cpu_p99 = percentile(measured["cpu"], 99)
 
     lines = [
         "## NLU: intents, risk, latency, memory",
         "",
         f"Command: `make bench` (`python scripts/bench_nlu.py`), "
         f"{time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC.",
-        f"Machine: {machine()}. Held-out splits only; they are never trained on.",
+        f"Machine: {machine()}, load average {os.getloadavg()[0]:.1f} at the start. "
+        "Held-out sets only; they are never trained on. Risk: `test` is "
+        "nlu/data/risk/*/test.yml; `fresh` is nlu/data/risk/*/fresh.yml, written from "
+        "scratch before the second lexicon pass (the kinds of message both sets missed "
+        "then guided that pass, so their figures are optimistic); `blind` is "
+        "nlu/data/risk/*/blind.yml, written after the pass and scored once, the "
+        "estimate for phrasings nobody tuned for.",
         "",
         "| measure | result | target | |",
         "|---|---|---|---|",
@@ -88,18 +100,21 @@ def main() -> int:
             row(f"intent accuracy, held-out [{language}]", f"{scores['accuracy']:.3f} "
                 f"({scores['examples']} messages)", ">= 0.90", scores["accuracy"] >= 0.90)
         )  # fmt: skip
-    for language, section in risk["languages"].items():
-        recall = section["urgent_recall"]
-        false_alarms = section["false_alarm_rate"]
-        lines.append(
-            row(f"urgent (high+imminent) recall, risk held-out [{language}]", f"{recall:.3f}",
-                f">= {TARGETS['urgent_recall']}", recall >= TARGETS["urgent_recall"])
-        )  # fmt: skip
-        lines.append(
-            row(f"false alarms on 'none' messages, risk held-out [{language}]",
-                f"{false_alarms:.3f}", f"<= {TARGETS['false_alarm_rate']}",
-                false_alarms <= TARGETS["false_alarm_rate"])
-        )  # fmt: skip
+    for split, report in risk.items():
+        for language, section in report["languages"].items():
+            recall = section["urgent_recall"]
+            false_alarms = section["false_alarm_rate"]
+            lines.append(
+                row(f"urgent (high+imminent) recall, risk {split} [{language}]",
+                    f"{recall:.3f} ({section['urgent_support']} urgent)",
+                    f">= {TARGETS['urgent_recall']}", recall >= TARGETS["urgent_recall"])
+            )  # fmt: skip
+            lines.append(
+                row(f"false alarms on 'none' messages, risk {split} [{language}]",
+                    f"{false_alarms:.3f} ({section['none_support']} none)",
+                    f"<= {TARGETS['false_alarm_rate']}",
+                    false_alarms <= TARGETS["false_alarm_rate"])
+            )  # fmt: skip
     rate = alarms / len(ordinary)
     lines += [
         row("false alarms on ordinary questions (all intent held-out messages)",
@@ -107,12 +122,15 @@ def main() -> int:
         row("classify p99 (language + intent + entities + risk), one message",
             f"{p99:.2f} ms (p50 {percentile(measured['latencies'], 50):.2f} ms)", "<= 5 ms",
             p99 <= 5),
+        row("classify p99 CPU time (the same calls; not inflated by waiting for a core)",
+            f"{cpu_p99:.2f} ms (p50 {percentile(measured['cpu'], 50):.2f} ms)", "<= 5 ms",
+            cpu_p99 <= 5),
         row("process memory with the NLU loaded (RSS)", f"{measured['rss_mb']:.0f} MB",
             "<= 150 MB", measured["rss_mb"] <= 150),
         row("model load time (cached)", f"{measured['load_seconds']:.2f} s", "< 1 s",
             measured["load_seconds"] < 1),
         "",
-        "Per-level recall and precision: `harborline nlu eval`.",
+        "Per-level recall and precision, and the misses: `harborline nlu eval --misses`.",
         "",
     ]  # fmt: skip
     write_section("nlu", lines)

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from bot.types import RiskLevel
+from nlu.risk.gates import Gate, gate
 from nlu.risk.normalize import fold_pattern
 
 __all__ = ["CATEGORIES", "Family", "Lexicon", "LexiconError", "MeansGroup", "load_lexicon"]
@@ -34,9 +35,13 @@ MODIFIER_LISTS = (
     "imminence_strong",
     "imminence_weak",
     "followups",
+    "clock",
+    "filler",
 )
 
 _NEVER = r"(?!x)x"
+# libyaml's safe loader when present (several times faster at start-up).
+_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class LexiconError(ValueError):
@@ -54,6 +59,11 @@ class Family:
     context_boost: bool = False
     # Marks the writer (or the person talked about) as a minor.
     minor: bool = False
+    # The level the cue reaches when the message also names a time ("⚰️ soon",
+    # "I want it all to end tonight"); None keeps ``level``.
+    timed: RiskLevel | None = None
+    # The tokens a match can start with (None: any); see nlu.risk.gates.
+    gate: Gate | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +71,9 @@ class MeansGroup:
     id: str
     escalates: frozenset[str]
     regex: re.Pattern[str]
+    # A bare mention with a time and little else ("rope. tonight.") is a plan.
+    bare: bool = False
+    gate: Gate | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,9 +82,13 @@ class Lexicon:
     means: tuple[MeansGroup, ...]
     emoji: Mapping[str, str]
     modifiers: Mapping[str, re.Pattern[str]]
+    gates: Mapping[str, Gate | None] = field(default_factory=dict)
 
     def modifier(self, name: str) -> re.Pattern[str]:
         return self.modifiers[name]
+
+    def gate(self, name: str) -> Gate | None:
+        return self.gates.get(name)
 
 
 def compile_alternation(patterns: Sequence[str], emoji: Mapping[str, str]) -> re.Pattern[str]:
@@ -101,6 +118,12 @@ def _compile_negation(lists: Mapping[str, list[str]], emoji: Mapping[str, str]) 
         raise LexiconError(f"bad negator or glue pattern: {exc}") from exc
 
 
+def _gate(patterns: Sequence[str], emoji: Mapping[str, str]) -> Gate | None:
+    if not patterns:
+        return Gate(frozenset(), ())  # an empty list never matches
+    return gate(fold_pattern(p, emoji) for p in patterns)
+
+
 def _str_list(value: Any, where: str) -> list[str]:
     if value is None:
         return []
@@ -125,6 +148,7 @@ class _RawFamily:
     negatable: bool
     context_boost: bool
     minor: bool
+    timed: RiskLevel | None
     patterns: list[str]
 
 
@@ -134,6 +158,7 @@ class _Builder:
     def __init__(self) -> None:
         self.families: dict[str, _RawFamily] = {}
         self.means: dict[str, tuple[set[str], list[str]]] = {}
+        self.bare: set[str] = set()
         self.emoji: dict[str, str] = {}
         self.lists: dict[str, list[str]] = {name: [] for name in MODIFIER_LISTS}
 
@@ -160,8 +185,17 @@ class _Builder:
             level = RiskLevel.parse(str(raw["level"]))
         except (KeyError, AttributeError) as exc:
             raise LexiconError(f"{where}: missing or unknown level") from exc
+        timed = None
+        if raw.get("timed") is not None:
+            try:
+                timed = RiskLevel.parse(str(raw["timed"]))
+            except (KeyError, AttributeError) as exc:
+                raise LexiconError(f"{where}: unknown timed level") from exc
+            if timed <= level:
+                raise LexiconError(f"{where}: timed must be above level")
         fam = _RawFamily(
             level=level,
+            timed=timed,
             categories=_categories(raw, where),
             negatable=bool(raw.get("negatable", True)),
             context_boost=bool(raw.get("context_boost", False)),
@@ -173,8 +207,8 @@ class _Builder:
         known = self.families.get(fid)
         if known is None:
             self.families[fid] = fam
-        elif (known.level, known.categories) != (fam.level, fam.categories):
-            raise LexiconError(f"{where}: level/categories differ from an earlier file")
+        elif (known.level, known.categories, known.timed) != (fam.level, fam.categories, fam.timed):
+            raise LexiconError(f"{where}: level/categories/timed differ from an earlier file")
         else:
             known.patterns.extend(fam.patterns)
 
@@ -185,6 +219,8 @@ class _Builder:
         escalates = set(_str_list(raw.get("escalates"), where))
         if escalates - CATEGORIES:
             raise LexiconError(f"{where}: unknown categories in escalates")
+        if raw.get("bare"):
+            self.bare.add(raw["id"])
         known = self.means.setdefault(raw["id"], (set(), []))
         known[0].update(escalates)
         known[1].extend(_str_list(raw.get("patterns"), where))
@@ -200,16 +236,28 @@ class _Builder:
                 negatable=f.negatable,
                 context_boost=f.context_boost,
                 minor=f.minor,
+                timed=f.timed,
+                gate=_gate(f.patterns, emoji),
             )
             for fid, f in self.families.items()
         )
         means = tuple(
-            MeansGroup(id=mid, escalates=frozenset(esc), regex=compile_alternation(pats, emoji))
+            MeansGroup(
+                id=mid,
+                escalates=frozenset(esc),
+                regex=compile_alternation(pats, emoji),
+                bare=mid in self.bare,
+                gate=_gate(pats, emoji),
+            )
             for mid, (esc, pats) in self.means.items()
         )
         modifiers = {name: compile_alternation(pats, emoji) for name, pats in self.lists.items()}
         modifiers["negators"] = _compile_negation(self.lists, emoji)
-        return Lexicon(families=families, means=means, emoji=emoji, modifiers=modifiers)
+        gates = {name: _gate(pats, emoji) for name, pats in self.lists.items()}
+        gates.pop("negators")  # matched against a window, not scanned
+        return Lexicon(
+            families=families, means=means, emoji=emoji, modifiers=modifiers, gates=gates
+        )
 
 
 def load_lexicon(paths: Iterable[str | Path]) -> Lexicon:
@@ -217,7 +265,7 @@ def load_lexicon(paths: Iterable[str | Path]) -> Lexicon:
     for path in paths:
         p = Path(path)
         try:
-            doc = yaml.safe_load(p.read_text(encoding="utf-8"))
+            doc = yaml.load(p.read_text(encoding="utf-8"), Loader=_LOADER)  # noqa: S506 - safe loaders
         except yaml.YAMLError as exc:
             raise LexiconError(f"{p}: invalid YAML: {exc}") from exc
         builder.add_document(doc, p.name)

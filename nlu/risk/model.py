@@ -33,23 +33,26 @@ from nlu.risk.examples import (
     load_examples,
     split_path,
 )
-from nlu.risk.lexicon import load_lexicon
 from nlu.risk.normalize import Normalizer
 from nlu.textfeatures import Tfidf
 
 __all__ = [
     "CATEGORY_ORDER",
+    "ORDINARY_INTENTS",
     "RiskModel",
     "RiskPrediction",
     "data_hash",
     "load_or_train",
     "model_path",
+    "ordinary_examples",
+    "training_examples",
 ]
 
 log = logging.getLogger(__name__)
 
 MODEL_FORMAT = 1
-SOLVER = "saga"
+# lbfgs converges on this data where saga stopped at max_iter (same cross-validated scores).
+SOLVER = "lbfgs"
 FEATURES = (("word", (1, 2)), ("char_wb", (2, 5)))
 REGULARISATION_C = 10.0
 CATEGORY_C = 10.0
@@ -65,19 +68,78 @@ def _clip(text: str) -> str:
 
 
 def _default_emoji() -> dict[str, str]:
-    from nlu.risk.screen import DEFAULT_FILES
+    from nlu.risk.screen import default_screen
 
-    return dict(load_lexicon(DEFAULT_FILES).emoji)
+    return dict(default_screen().lexicon.emoji)  # the shared, already loaded lexicon
+
+
+# Intent training messages (nlu/data/<lang>/nlu.yml) that are not about harm or
+# distress; those the lexicon reads as calm join the training data as `none`:
+# ordinary questions the classifier must learn not to alarm on.
+ORDINARY_INTENTS = frozenset(
+    {
+        "greeting",
+        "goodbye",
+        "thanks",
+        "affirm",
+        "deny",
+        "ask_services",
+        "ask_legal",
+        "ask_work",
+        "ask_documents",
+        "ask_immigration",
+        "ask_privacy",
+        "schedule_checkin",
+        "cancel_checkin",
+        "forget_me",
+        "stop",
+        "change_language",
+        "out_of_scope",
+    }
+)
+
+
+def _intent_files() -> list[Path]:
+    from nlu.rasa_data import DATA_DIR as INTENT_DIR
+
+    return sorted(INTENT_DIR.glob("*/nlu.yml"))
+
+
+def ordinary_examples() -> list[RiskExample]:
+    """Ordinary questions from the intent training split, as `none` risk examples."""
+    from nlu.rasa_data import load_examples as intent_examples
+    from nlu.risk.screen import DEFAULT_FILES, RiskScreen
+
+    lexicon = RiskScreen.from_files(DEFAULT_FILES)
+    return [
+        RiskExample(e.text, RiskLevel.NONE, (), e.language)
+        for e in intent_examples("nlu")
+        if e.intent in ORDINARY_INTENTS
+        and e.language in LANGUAGES
+        and lexicon.assess(e.text).level == RiskLevel.NONE
+    ]
+
+
+def training_examples(root: Path = DATA_DIR) -> list[RiskExample]:
+    """The risk training split plus ordinary questions; empty without risk data."""
+    examples = load_examples("train", root=root)
+    return examples + ordinary_examples() if examples else []
 
 
 def data_hash(root: Path = DATA_DIR) -> str:
-    """Identifies a model: the training files, features and settings (never the test split)."""
+    """Identifies a model: the training files, features and settings (never a held-out split).
+
+    The lexicon files count too: they pick which intent messages join as `none`.
+    """
+    from nlu.risk.screen import DEFAULT_FILES
+
     settings = repr(
         (MODEL_FORMAT, FEATURES, REGULARISATION_C, CATEGORY_C, CLASS_WEIGHT, CATEGORY_ORDER, SOLVER)
     )
     emoji = json.dumps(_default_emoji(), sort_keys=True)
     paths = [split_path("train", lang, root) for lang in LANGUAGES]
-    return files_hash(paths, settings, emoji)
+    paths += _intent_files() + [Path(p) for p in DEFAULT_FILES]
+    return files_hash(paths, settings, emoji, repr(sorted(ORDINARY_INTENTS)))
 
 
 def model_path(cache_dir: Path, root: Path = DATA_DIR) -> Path:
@@ -154,7 +216,7 @@ class RiskModel:
         head = LogisticRegression(
             C=REGULARISATION_C,
             class_weight=CLASS_WEIGHT,
-            solver="saga",
+            solver=SOLVER,
             tol=1e-4,
             max_iter=20000,
             random_state=0,
@@ -174,7 +236,7 @@ class RiskModel:
             binary = LogisticRegression(
                 C=CATEGORY_C,
                 class_weight="balanced",
-                solver="saga",
+                solver=SOLVER,
                 tol=1e-4,
                 max_iter=20000,
                 random_state=0,
@@ -270,7 +332,7 @@ def load_or_train(
                 log.warning("risk model training failed (%s); lexicon only", type(exc).__name__)
                 return None
         else:
-            examples = load_examples("train", root=root)
+            examples = training_examples(root)
             if not examples:
                 return None
             RiskModel.train(examples, version=data_hash(root)).save(path)

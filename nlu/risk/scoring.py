@@ -12,15 +12,16 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import islice
 from typing import Literal
 
 from bot.types import RiskLevel
+from nlu.risk.gates import Gate
 from nlu.risk.lexicon import Family, Lexicon, MeansGroup
 from nlu.risk.normalize import Folded
 
-__all__ = ["CRITICAL", "Analysis", "Hit", "analyse"]
+__all__ = ["BARE_WORDS", "CRITICAL", "Analysis", "Hit", "analyse"]
 
 State = Literal["active", "negated", "past"]
 # Categories whose high cues imminence/means can push to imminent.
@@ -29,6 +30,8 @@ _NEGATION_WINDOW = 6  # tokens before a cue, within its clause
 _WINDOW_CHARS = 120  # enough characters for that many tokens
 _MAX_MATCHES = 32
 _CUE_CHARS = 40
+# A bare means-and-time message ("rope. tonight.") has at most this many words.
+BARE_WORDS = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +53,8 @@ class Hit:
     family: Family
     span: Span
     state: State
+    # The message names a time and the family has a ``timed`` level.
+    timed: bool = False
 
     @property
     def level(self) -> RiskLevel:
@@ -57,6 +62,8 @@ class Hit:
             return min(self.family.level, RiskLevel.LOW)
         if self.state == "past":
             return min(self.family.level, RiskLevel.MODERATE)
+        if self.timed and self.family.timed is not None:
+            return self.family.timed
         return self.family.level
 
     @property
@@ -86,8 +93,13 @@ class Analysis:
     imminent: list[Span] = field(default_factory=list)  # strong anywhere
     imminent_weak: list[Span] = field(default_factory=list)  # same clause only
     followups: list[Span] = field(default_factory=list)
+    clock: list[Span] = field(default_factory=list)  # "midnight", "at 11"
+    # Set only for short messages with a bare-able means: every word is a
+    # means, a time or a filler word ("bridge on 5th street, midnight").
+    bare: bool = False
     clause_of: dict[int, int] = field(default_factory=dict)
     tokens: int = 0
+    words: list[str] = field(default_factory=list)
     # What the lexicon explicitly discounted: hyperbole or information-question
     # spans, and cue matches it blocked or negated. A trained classifier may
     # not turn these into an escalation on its own.
@@ -112,7 +124,31 @@ class _Segments:
         return self.breaks[i - 1] + 1 if i else 0
 
 
-def _spans(regex: re.Pattern[str], folded: Folded) -> Iterator[Span]:
+def _all_covered(text: str, spans: list[Span]) -> bool:
+    """Every word of ``text`` is a number or lies inside one of ``spans``."""
+    for m in re.finditer(r"[a-z0-9]+", text):
+        if re.fullmatch(r"[0-9]+(st|nd|rd|th)?", m.group()):
+            continue
+        if not any(s.start <= m.start() and m.end() <= s.end for s in spans):
+            return False
+    return True
+
+
+def _distance(a: Span, b: Span) -> int:
+    if a.overlaps(b):
+        return 0
+    return a.start - b.end if b.end <= a.start else b.start - a.end
+
+
+def _spans(
+    regex: re.Pattern[str],
+    folded: Folded,
+    gate: Gate | None = None,
+    tokens: frozenset[str] = frozenset(),
+) -> Iterator[Span]:
+    # A gate that admits none of the message's tokens: no match is possible.
+    if gate is not None and not gate.admits(tokens):
+        return
     # A few matches per pattern list are plenty; capping keeps pathological
     # input (thousands of repeated cues or emoji) linear.
     for m in islice(regex.finditer(folded.text), _MAX_MATCHES):
@@ -127,30 +163,40 @@ class _Context:
         self.clean = clean = folded.text
         self.lex = lex
         self.seg = _Segments(clean)
-        safety = list(_spans(lex.modifier("safety"), folded))
-        self.figurative = [
-            (name, s) for name in ("hyperbole", "info") for s in _spans(lex.modifier(name), folded)
-        ]
-        self.blockers = safety + [s for _, s in self.figurative]
-        self.past = self._past_sentences(safety)
+        self.tokens = frozenset(clean.split())
+        # Hyperbole and information questions veto the classifier even when no
+        # cue matched, so they are always read; the rest only once a cue needs it.
+        self.figurative = [(name, s) for name in ("hyperbole", "info") for s in self.scan(name)]
+        self._loaded = False
+        self._blockers: list[Span] = []
+        self.past_marks: list[Span] = []
+        self.present_marks: list[Span] = []
+        self.story = False
 
-    def _past_sentences(self, safety: list[Span]) -> frozenset[int]:
-        past = {
-            self.seg.sentence(s.start)
-            for s in _spans(self.lex.modifier("past_markers"), self.folded)
-        }
-        if not past:
-            return frozenset()
-        present = {
-            self.seg.sentence(s.start)
-            for s in _spans(self.lex.modifier("present_markers"), self.folded)
-            if not any(s.overlaps(b) for b in safety)
-        }
-        if safety:
-            # "Years ago ... I got out and I'm safe now": the whole story is past,
-            # except sentences that say something is happening now.
-            past |= set(range(len(self.seg.stops) + 1))
-        return frozenset(past - present)
+    def scan(self, name: str) -> Iterator[Span]:
+        """Spans of one modifier list (skipped when its gate rules a match out)."""
+        return _spans(self.lex.modifier(name), self.folded, self.lex.gate(name), self.tokens)
+
+    @property
+    def blockers(self) -> list[Span]:
+        self._load()
+        return self._blockers
+
+    def _load(self) -> None:
+        """Safety statements and past and present time markers, read once."""
+        if self._loaded:
+            return
+        self._loaded = True
+        safety = list(self.scan("safety"))
+        self._blockers = safety + [s for _, s in self.figurative]
+        self.past_marks = list(self.scan("past_markers"))
+        # "Years ago ... I got out and I'm safe now": with a safety statement the
+        # whole story is past, except sentences that say something happens now.
+        self.story = bool(self.past_marks) and bool(safety)
+        if self.past_marks:
+            self.present_marks = [
+                s for s in self.scan("present_markers") if not any(s.overlaps(b) for b in safety)
+            ]
 
     def blocked(self, span: Span) -> bool:
         return any(span.overlaps(b) for b in self.blockers)
@@ -161,7 +207,27 @@ class _Context:
         return bool(window) and self.lex.modifier("negators").search(window) is not None
 
     def in_past(self, span: Span) -> bool:
-        return self.seg.sentence(span.start) in self.past
+        self._load()
+        """A cue is past when the time marker nearest to it says so.
+
+        Markers in the cue's own clause count first, then its sentence: in
+        "when I was little my uncle hurt me, now I'm an adult" the hurt is
+        past; in "years ago he locked me in and now he follows me again" the
+        following is not. A tie goes to the present (the safer reading).
+        """
+        if not self.past_marks:
+            return False
+        sentence = self.seg.sentence(span.start)
+        past = [m for m in self.past_marks if self.seg.sentence(m.start) == sentence]
+        present = [m for m in self.present_marks if self.seg.sentence(m.start) == sentence]
+        if not past:
+            return self.story and not present
+        if not present:
+            return True
+        marks = [(m, False) for m in present] + [(m, True) for m in past]
+        clause = self.seg.clause(span.start)
+        near = [c for c in marks if self.seg.clause(c[0].start) == clause] or marks
+        return min(near, key=lambda c: _distance(span, c[0]))[1]
 
     def state(self, span: Span, negatable: bool = True) -> State | None:
         """None means the span does not count at all."""
@@ -175,17 +241,21 @@ class _Context:
 
     def live(self, name: str) -> list[Span]:
         """Modifier spans that count: not blocked, negated or in the past."""
-        return [
-            s for s in _spans(self.lex.modifier(name), self.folded) if self.state(s) == "active"
-        ]
+        return [s for s in self.scan(name) if self.state(s) == "active"]
 
 
-def analyse(folded: Folded, lex: Lexicon) -> Analysis:
+def analyse(folded: Folded, lex: Lexicon, *, context: bool = False) -> Analysis:
+    """Cue hits of one message; ``context``: the previous turn showed distress.
+
+    Imminence, follow-up and clock markers matter only next to a cue, a means
+    or a distress turn before; without any of these they are not read.
+    """
     ctx = _Context(folded, lex)
-    out = Analysis(tokens=folded.text.count(" ") + 1 if folded.text else 0)
+    words = folded.text.split()
+    out = Analysis(tokens=len(words), words=words)
     out.vetoes.extend(f"{name}:{span.quoted()}" for name, span in ctx.figurative)
     for fam in lex.families:
-        for span in _spans(fam.regex, folded):
+        for span in _spans(fam.regex, folded, fam.gate, ctx.tokens):
             state = ctx.state(span, fam.negatable)
             if state is None:
                 out.vetoes.append(f"blocked:{fam.id}:{span.quoted()}")
@@ -195,11 +265,38 @@ def analyse(folded: Folded, lex: Lexicon) -> Analysis:
                     out.vetoes.append(f"negated:{fam.id}:{span.quoted()}")
     for group in lex.means:
         out.means.extend(
-            MeansHit(group, s) for s in _spans(group.regex, folded) if ctx.state(s) == "active"
+            MeansHit(group, s)
+            for s in _spans(group.regex, folded, group.gate, ctx.tokens)
+            if ctx.state(s) == "active"
         )
+    if not (out.hits or out.means or context):
+        return out
     out.imminent = ctx.live("imminence_strong")
     out.imminent_weak = ctx.live("imminence_weak")
     out.followups = ctx.live("followups")
+    out.clock = ctx.live("clock")
+    if len(words) <= BARE_WORDS * 2 and any(m.group.bare for m in out.means):
+        out.bare = _all_covered(
+            folded.text,
+            [m.span for m in out.means if m.group.bare]
+            + out.imminent
+            + out.imminent_weak
+            + out.clock
+            + list(ctx.scan("filler")),
+        )
     for span in [h.span for h in out.hits] + out.imminent_weak:
         out.clause_of[span.start] = ctx.seg.clause(span.start)
+    if any(h.family.timed is not None for h in out.hits):
+        # "⚰️ soon", "I want it all to end tonight": a strong time or a clock time
+        # in the same sentence, or a weak one ("now") in the same clause.
+        weak = {out.clause_of[s.start] for s in out.imminent_weak}
+        strong = {ctx.seg.sentence(s.start) for s in out.imminent + out.clock}
+        out.hits = [
+            replace(h, timed=True)
+            if h.family.timed is not None
+            and h.state == "active"
+            and (ctx.seg.sentence(h.span.start) in strong or out.clause_of[h.span.start] in weak)
+            else h
+            for h in out.hits
+        ]
     return out

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -186,3 +187,81 @@ def test_context_cue_is_recorded(screen: RiskScreen) -> None:
 def test_previous_below_moderate_is_ignored(screen: RiskScreen) -> None:
     previous = RiskAssessment(RiskLevel.LOW, (), ('distress.low:"sad"',))
     assert screen.assess("tonight", previous=previous).level == RiskLevel.NONE
+
+
+# --- word gates (nlu.risk.gates): a skipped scan is one that finds nothing ------
+
+
+def _ungated(screen: RiskScreen) -> RiskScreen:
+    lex = screen.lexicon
+    return RiskScreen(
+        replace(
+            lex,
+            families=tuple(replace(f, gate=None) for f in lex.families),
+            means=tuple(replace(m, gate=None) for m in lex.means),
+            gates={},
+        )
+    )
+
+
+def _labelled_texts() -> list[str]:
+    from nlu.rasa_data import load_examples as intent_examples
+    from nlu.risk.examples import SPLITS, load_examples
+
+    texts = [e.text for split in SPLITS for e in load_examples(split)]
+    texts += [e.text for split in ("nlu", "test") for e in intent_examples(split)]
+    return texts + [c.text for c in SINGLE + CONTEXT]
+
+
+def test_every_pattern_list_has_a_gate(screen: RiskScreen) -> None:
+    # A list without a gate is scanned on every message: keep them all gated.
+    lex = screen.lexicon
+    assert [f.id for f in lex.families if f.gate is None] == []
+    assert [m.id for m in lex.means if m.gate is None] == []
+    assert [name for name, g in lex.gates.items() if g is None] == []
+
+
+def test_gates_change_no_result_on_labelled_messages(screen: RiskScreen) -> None:
+    ungated = _ungated(screen)
+    texts = _labelled_texts()
+    assert len(texts) > 4000
+    for text in texts:
+        assert screen.assess(text) == ungated.assess(text), text
+    previous = screen.assess("I want to die")
+    for case in CONTEXT:
+        assert screen.assess(case.text, previous=previous) == ungated.assess(
+            case.text, previous=previous
+        )
+
+
+_WORDS = st.sampled_from(
+    "i want to die kill myself me quiero morir pills pastillas tonight esta noche he she "
+    "they locked me in no not never bridge puente rope soga help ayuda 💊 🔪 ⚰️ 😔 years "
+    "ago now safe cut my wrist took 30 the a la el de que , . ? kms suicidal suisida".split()
+)
+
+
+@functools.cache
+def _gated_and_ungated() -> tuple[RiskScreen, RiskScreen]:
+    screen = RiskScreen.default()
+    return screen, _ungated(screen)
+
+
+@given(st.lists(_WORDS, max_size=14))
+@settings(max_examples=300, deadline=None)
+def test_gates_change_no_result_on_random_word_salad(words: list[str]) -> None:
+    text = " ".join(words)
+    gated, ungated = _gated_and_ungated()
+    assert gated.assess(text) == ungated.assess(text)
+
+
+def test_gate_words_and_prefixes() -> None:
+    from nlu.risk.gates import gate
+
+    g = gate(["(want|wanna) to die", "(me )?quiero morir", "kil+ing", "[0-9]+ ?mg"])
+    assert g is not None
+    assert {"want", "wanna", "me", "quiero"} <= g.words
+    assert "ki" in "".join(g.prefixes) and any(p.isdigit() for p in g.prefixes)
+    assert g.admits(frozenset({"i", "wanna"})) and g.admits(frozenset({"800mg"}))
+    assert not g.admits(frozenset({"hello", "there"}))
+    assert gate(["([a-z]+ ){0,2}die"]) is None  # cannot be bounded: always scanned

@@ -16,20 +16,26 @@ import yaml
 import nlu.risk
 from bot.types import RiskLevel
 from nlu.risk import ModelPolicy, RiskScreen
-from nlu.risk.evaluate import evaluate, format_report
+from nlu.risk.evaluate import TARGETS, evaluate, format_report
 from nlu.risk.examples import DATA_DIR, LANGUAGES, RiskExample, load_examples
 from nlu.risk.lexicon import CATEGORIES
 from nlu.risk.model import RiskModel, RiskPrediction, data_hash, load_or_train, model_path
 
 CASES_DIR = Path(__file__).parent / "risk_cases"
 
-# Held-out results reached when the layer was built, lexicon + classifier,
-# reported once (not tuned on): en 60/69 urgent caught, 3/79 false alarms;
-# es 57/69 and 5/79. The issue's targets (urgent recall >= 0.97, false alarms
-# <= 0.05 per language) are NOT met yet; these floors only stop regressions.
-HELD_OUT_FLOOR = {
-    "en": {"urgent_recall": 0.869, "false_alarm_rate": 0.038},
-    "es": {"urgent_recall": 0.826, "false_alarm_rate": 0.064},
+# Both held-out sets (test.yml and fresh.yml, never trained on) must meet the
+# issue's targets in each language: urgent recall >= 0.97, false alarms on
+# ordinary (`none`) messages <= 0.05. When the second pass started, the first
+# lexicon + classifier reached en 0.870 / es 0.826 urgent recall on test.yml and
+# en 0.417 / es 0.432 on fresh.yml (written before any change was made).
+HELD_OUT_SPLITS = ("test", "fresh")
+# blind.yml was written after the second pass was final and scored once (en
+# 48/60 urgent caught, 4/60 false alarms; es 45/60 and 3/60): it estimates the
+# screen on phrasings nobody tuned for and does NOT meet the targets. These
+# floors only stop regressions; never tune on blind.yml to raise them.
+BLIND_FLOOR = {
+    "en": {"urgent_recall": 0.8, "false_alarm_rate": 0.067},
+    "es": {"urgent_recall": 0.75, "false_alarm_rate": 0.05},
 }
 
 
@@ -107,7 +113,7 @@ def test_cached_by_hash_of_training_data(model: RiskModel, cache_dir: Path) -> N
 def _copy_data(root: Path) -> None:
     for lang in LANGUAGES:
         (root / lang).mkdir(parents=True)
-        for split in ("train", "test"):
+        for split in ("train", "test", "fresh"):
             source = DATA_DIR / lang / f"{split}.yml"
             (root / lang / f"{split}.yml").write_bytes(source.read_bytes())
 
@@ -117,6 +123,8 @@ def test_hash_covers_train_split_only(tmp_path: Path) -> None:
     first = data_hash(tmp_path)
     with (tmp_path / "en" / "test.yml").open("a") as handle:
         handle.write('  - {text: "another held-out line", level: none}\n')
+    with (tmp_path / "es" / "fresh.yml").open("a") as handle:
+        handle.write('  - {text: "otra linea reservada", level: none}\n')
     assert data_hash(tmp_path) == first
     with (tmp_path / "es" / "train.yml").open("a") as handle:
         handle.write('  - {text: "otra linea de entrenamiento", level: none}\n')
@@ -251,9 +259,11 @@ def _normalizer() -> RiskScreen:
 
 
 def _key(text: str) -> str:
-    """Normalised form; emoji-only lines (normalised to nothing) compare as written."""
+    """Normalised form; emoji-only lines compare as written (several emoji share a token)."""
     key = _normalizer().normalize(text).replace(" .", "").replace(" ,", "").strip()
-    return key or text.strip()
+    if all(word.startswith("emoji") for word in key.split()):
+        return text.strip()
+    return key
 
 
 def _case_texts() -> Iterator[str]:
@@ -270,37 +280,76 @@ def _case_texts() -> Iterator[str]:
 def test_splits_are_large_varied_and_cover_every_level_and_category(lang: str) -> None:
     train = load_examples("train", [lang])
     test = load_examples("test", [lang])
+    fresh = load_examples("fresh", [lang])
     assert len(train) >= 400 and len(test) >= 150
-    for split in (train, test):
+    for split in (train, test, fresh):
         assert {e.level for e in split} == set(RiskLevel)
         assert set().union(*(e.categories for e in split)) == CATEGORIES
         assert sum(e.level == RiskLevel.NONE for e in split) >= 0.3 * len(split)
+    # The fresh set: at least 120 urgent and 150 ordinary messages per language.
+    assert sum(e.level >= RiskLevel.HIGH for e in fresh) >= 120
+    assert sum(e.level == RiskLevel.NONE for e in fresh) >= 150
 
 
-def test_held_out_split_shares_no_phrasing() -> None:
+def test_held_out_splits_share_no_phrasing() -> None:
+    for split in ("train", *HELD_OUT_SPLITS, "blind"):
+        for lang in LANGUAGES:
+            keys = [_key(e.text) for e in load_examples(split, [lang])]
+            assert len(set(keys)) == len(keys), f"duplicate lines in {lang}/{split}"
     train = {_key(e.text) for e in load_examples("train")}
-    test = [_key(e.text) for e in load_examples("test")]
     cases = {_key(t) for t in _case_texts()}
-    assert len(set(test)) == len(test), "duplicate lines in test"
-    assert not set(test) & train, sorted(set(test) & train)
-    assert not set(test) & cases, sorted(set(test) & cases)
-    train_list = [_key(e.text) for e in load_examples("train")]
-    assert len(set(train_list)) == len(train_list), "duplicate lines in train"
+    held = {s: {_key(e.text) for e in load_examples(s)} for s in (*HELD_OUT_SPLITS, "blind")}
+    for split, keys in held.items():
+        assert not keys & train, (split, sorted(keys & train))
+        assert not keys & cases, (split, sorted(keys & cases))
+        for other, other_keys in held.items():
+            if other != split:
+                assert not keys & other_keys, (split, other, sorted(keys & other_keys))
+
+
+def test_ordinary_questions_join_training_as_none() -> None:
+    from nlu.rasa_data import load_examples as intent_examples
+    from nlu.risk.model import ORDINARY_INTENTS, ordinary_examples, training_examples
+
+    ordinary = ordinary_examples()
+    assert len(ordinary) > 500
+    assert all(e.level == RiskLevel.NONE and not e.categories for e in ordinary)
+    # Only the intent training split (nlu.yml), never its held-out test.yml.
+    assert {e.text for e in ordinary} <= {e.text for e in intent_examples("nlu")}
+    # Nothing the lexicon reads as distress, and no harm-related intent.
+    lexicon = _normalizer()
+    assert all(lexicon.assess(e.text).level == RiskLevel.NONE for e in ordinary)
+    intents: dict[str, set[str]] = {}
+    for e in intent_examples("nlu"):
+        intents.setdefault(e.text, set()).add(e.intent)
+    assert all(intents[e.text] & ORDINARY_INTENTS for e in ordinary)
+    assert not ORDINARY_INTENTS & {"ask_shelter", "ask_health", "ask_rights", "talk_to_person"}
+    assert len(training_examples()) == len(load_examples("train")) + len(ordinary)
 
 
 # --- held-out targets -----------------------------------------------------------
 
 
-def _held_out(screen: RiskScreen) -> dict[str, dict[str, float]]:
-    examples: list[RiskExample] = load_examples("test")
+def _held_out(screen: RiskScreen, split: str) -> dict[str, dict[str, float]]:
+    examples: list[RiskExample] = load_examples(split)
     result = evaluate(examples, screen)
-    print(format_report(result, errors=True))
+    print(split, format_report(result, errors=True))
     return result["languages"]  # type: ignore[no-any-return]
 
 
-def test_held_out_targets(screen: RiskScreen) -> None:
-    languages = _held_out(screen)
-    for lang, floor in HELD_OUT_FLOOR.items():
+@pytest.mark.parametrize("split", HELD_OUT_SPLITS)
+def test_held_out_targets(screen: RiskScreen, split: str) -> None:
+    languages = _held_out(screen, split)
+    assert set(languages) == set(LANGUAGES)
+    for lang, section in languages.items():
+        assert section["urgent_recall"] >= TARGETS["urgent_recall"], (split, lang, section)
+        assert section["false_alarm_rate"] <= TARGETS["false_alarm_rate"], (split, lang, section)
+
+
+def test_blind_set_does_not_regress(screen: RiskScreen) -> None:
+    languages = _held_out(screen, "blind")
+    for lang, floor in BLIND_FLOOR.items():
         section = languages[lang]
+        assert section["urgent_support"] >= 60 and section["none_support"] >= 60
         assert section["urgent_recall"] >= floor["urgent_recall"], (lang, section)
         assert section["false_alarm_rate"] <= floor["false_alarm_rate"], (lang, section)
