@@ -1,9 +1,14 @@
-"""Messages the service starts (counselor relay, closings, later check-ins).
+"""Messages the service starts (counselor relay, closings, check-ins, pages).
 
 Rows in `outbox` are the source of truth. Pull channels (the web chat) take
 them when the page asks; push channels get a sender loop (Telegram, SMS).
 Each row is handed out once: claimed under a row lock, marked sent in the
 same transaction.
+
+A row goes to a survivor (``contact_id``; the address is the contact's) or to
+a counselor (``counselor_id`` with its own encrypted ``address_enc``: pages by
+SMS). A counselor's row that is sent marks its page delivered; one that cannot
+be delivered never touches any contact.
 """
 
 from __future__ import annotations
@@ -17,12 +22,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.crypto import Cipher
 from bot.storage.db import Database
 from bot.storage.models import Contact
-from escalation.models import OutboxItem
+from escalation.models import OutboxItem, Page
 
 __all__ = ["OutboxDispatcher", "SendResult", "Sender", "backoff", "take_for_contact"]
 
@@ -32,13 +37,23 @@ log = logging.getLogger("harborline.outbox")
 async def take_for_contact(
     db: Database, cipher: Cipher, address_hash: str, now: datetime, limit: int = 20
 ) -> list[str]:
-    """Pending texts for one contact, oldest first, each returned exactly once."""
-    async with db.sessions() as session, session.begin():
+    """Pending texts for one contact, oldest first, each returned exactly once.
+
+    The web chat asks often and there is mostly nothing: that is one read, and
+    only a contact with something waiting queues for the writer.
+    """
+    async with db.sessions() as session:
         contact_id = await session.scalar(
             select(Contact.id).where(Contact.address_hash == address_hash)
         )
-        if contact_id is None:
-            return []
+        waiting = contact_id is not None and await session.scalar(
+            select(OutboxItem.id)
+            .where(OutboxItem.contact_id == contact_id, OutboxItem.status == "pending")
+            .limit(1)
+        )
+    if not waiting:
+        return []
+    async with db.writing(), db.write_sessions() as session, session.begin():
         statement = (
             select(OutboxItem)
             .where(OutboxItem.contact_id == contact_id, OutboxItem.status == "pending")
@@ -113,12 +128,14 @@ class OutboxDispatcher:
     def wake(self) -> None:
         self._wake.set()
 
-    async def _claim(self) -> list[tuple[int, int, str, str, str, int]]:
+    async def _claim(self) -> list[tuple[int, int | None, str, str, str, int]]:
         now = self.clock()
-        async with self.db.sessions() as session, session.begin():
+        if not self.senders or not await self._anything_due(now):
+            return []  # An idle round never queues for the writer.
+        async with self.db.writing(), self.db.write_sessions() as session, session.begin():
             statement = (
                 select(OutboxItem, Contact.address_enc)
-                .join(Contact, Contact.id == OutboxItem.contact_id)
+                .outerjoin(Contact, Contact.id == OutboxItem.contact_id)
                 .where(
                     OutboxItem.status == "pending",
                     OutboxItem.next_attempt_at <= now,
@@ -130,7 +147,11 @@ class OutboxDispatcher:
             if not self.db.is_sqlite:
                 statement = statement.with_for_update(skip_locked=True, of=OutboxItem)
             claimed = []
-            for item, address_enc in (await session.execute(statement)).all():
+            for item, contact_address_enc in (await session.execute(statement)).all():
+                # A survivor's row uses the contact's address; a counselor's row its own.
+                address_enc = (
+                    contact_address_enc if item.contact_id is not None else item.address_enc
+                )
                 if address_enc is None:
                     item.status = "failed"
                     continue
@@ -143,6 +164,19 @@ class OutboxDispatcher:
                     (item.id, item.contact_id, item.channel, address, text, item.attempts)
                 )
             return claimed
+
+    async def _anything_due(self, now: datetime) -> bool:
+        async with self.db.sessions() as session:
+            found = await session.scalar(
+                select(OutboxItem.id)
+                .where(
+                    OutboxItem.status == "pending",
+                    OutboxItem.next_attempt_at <= now,
+                    OutboxItem.channel.in_(tuple(self.senders)),
+                )
+                .limit(1)
+            )
+        return found is not None
 
     async def run_once(self) -> int:
         sent = 0
@@ -158,18 +192,26 @@ class OutboxDispatcher:
         return sent
 
     async def _record(
-        self, item_id: int, contact_id: int, result: SendResult, attempts: int
+        self, item_id: int, contact_id: int | None, result: SendResult, attempts: int
     ) -> None:
         now = self.clock()
-        async with self.db.sessions() as session, session.begin():
+        async with self.db.writing(), self.db.write_sessions() as session, session.begin():
             item = await session.get(OutboxItem, item_id)
             if item is None:
                 return
             if result.ok:
                 item.status, item.sent_at = "sent", now
+                if item.counselor_id is not None:  # A page: delivered now.
+                    await session.execute(
+                        update(Page)
+                        .where(Page.outbox_id == item.id, Page.delivered_at.is_(None))
+                        .values(delivered_at=now)
+                    )
             elif result.unreachable or attempts >= MAX_ATTEMPTS or result.retry_after is None:
                 item.status = "failed"
-                if result.unreachable:
+                if item.counselor_id is not None:
+                    log.warning("page to counselor %d not delivered", item.counselor_id)
+                elif result.unreachable and contact_id is not None:
                     contact = await session.get(Contact, contact_id)
                     if contact is not None:
                         contact.stopped = True  # Unreachable: nothing more is sent.
@@ -179,21 +221,17 @@ class OutboxDispatcher:
 
     async def requeue_stale(self, older_than: timedelta = timedelta(minutes=2)) -> int:
         cutoff = self.clock() - older_than
-        async with self.db.sessions() as session, session.begin():
-            rows = (
-                (
-                    await session.execute(
-                        select(OutboxItem).where(
-                            OutboxItem.status == "sending", OutboxItem.next_attempt_at < cutoff
-                        )
-                    )
-                )
-                .scalars()
-                .all()
+        stale = (OutboxItem.status == "sending", OutboxItem.next_attempt_at < cutoff)
+        async with self.db.sessions() as session:
+            if await session.scalar(select(OutboxItem.id).where(*stale).limit(1)) is None:
+                return 0
+        async with self.db.writing(), self.db.write_sessions() as session, session.begin():
+            # One conditional UPDATE: a row another worker claimed again meanwhile
+            # (``next_attempt_at`` moved on) no longer matches, so it is never sent twice.
+            result = await session.execute(
+                update(OutboxItem).where(*stale).values(status="pending")
             )
-            for item in rows:
-                item.status = "pending"
-            return len(rows)
+            return int(getattr(result, "rowcount", 0) or 0)
 
     async def run_forever(self) -> None:
         while True:

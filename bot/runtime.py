@@ -71,8 +71,9 @@ async def build_runtime(
     bus = make_bus(settings.redis_url, settings.redis_prefix)
     pipeline = Pipeline(settings, db, state, kb, nlu, clock, bus)
     policy = PagePolicy(settings.page_timeout_imminent_seconds, settings.page_timeout_high_seconds)
-    paging = PagingDispatcher(db, bus, clock, policy)
+    paging = PagingDispatcher(db, bus, clock, policy, pipeline.cipher)
     pipeline.wake_paging = paging.wake
     # Channels with push delivery (Telegram, SMS) add their senders when they start.
     outbox = OutboxDispatcher(db, pipeline.cipher, {}, clock)
+    paging.on_enqueued = outbox.wake  # SMS pages leave at once.
     return Runtime(settings, db, state, kb, nlu, pipeline, bus, paging, outbox)

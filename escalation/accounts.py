@@ -16,7 +16,11 @@ Rules:
 - a hash made with older argon2 parameters is replaced on the next log-in;
 - every log-in success and failure, lock-out and account change writes an
   ``AuditEvent``. Details never hold a password, and unknown names are not
-  recorded (people type passwords into the name field).
+  recorded (people type passwords into the name field);
+- pages go to the console always and to one chosen channel: ``sms`` (a phone
+  number, parsed with phonenumbers and stored as E.164, encrypted) or
+  ``telegram`` (the counselor's numeric Telegram user id, encrypted); the
+  address never appears in the audit log.
 """
 
 from __future__ import annotations
@@ -30,17 +34,20 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any, TypeVar
 
+import phonenumbers
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.crypto import Cipher
 from bot.storage.models import AuditEvent
-from escalation.models import Counselor, StaffSession
+from escalation.models import PAGE_CHANNELS, Counselor, StaffSession
 
 __all__ = [
     "LOCK_AFTER",
     "LOCK_FOR",
+    "PAGE_LOCALES",
     "ROLES",
     "AccountError",
     "LoginResult",
@@ -53,7 +60,10 @@ __all__ = [
     "hash_password",
     "is_locked",
     "list_accounts",
+    "page_address",
+    "parse_page_address",
     "set_on_call",
+    "set_paging",
     "unlock",
     "validate_name",
     "validate_password",
@@ -67,6 +77,8 @@ LOCK_FOR = timedelta(minutes=15)
 MIN_PASSWORD = 12
 MAX_PASSWORD = 1024
 _NAME = re.compile(r"[A-Za-z0-9_.-]{3,64}")
+PAGE_LOCALES = ("en", "es")
+_TELEGRAM_ID = re.compile(r"[1-9][0-9]{0,15}")
 
 # argon2id with the library's defaults (RFC 9106 low-memory profile). Looked up
 # at call time, so tests can swap in cheap parameters.
@@ -166,6 +178,7 @@ async def create_account(
         active=True,
         on_call=False,
         page_channel="console",
+        locale="en",
         failed_logins=0,
         created_at=now,
     )
@@ -265,6 +278,89 @@ async def unlock(session: AsyncSession, counselor: Counselor, now: datetime, *, 
     counselor.failed_logins = 0
     counselor.locked_until = None
     await audit(session, now, actor, "account.unlocked", account=counselor.name)
+
+
+def parse_page_address(channel: str, address: str | None, region: str = "US") -> str | None:
+    """The stored form of a paging address for a channel, or AccountError.
+
+    console: no address. sms: a phone number (national numbers read in
+    ``region``) as E.164. telegram: the counselor's numeric Telegram user id
+    (their private chat with the bot has the same id).
+    """
+    if channel not in PAGE_CHANNELS:
+        raise AccountError(f"paging channel must be one of: {', '.join(PAGE_CHANNELS)}")
+    text = (address or "").strip()
+    if channel == "console":
+        if text:
+            raise AccountError("console pages need no address")
+        return None
+    if not text:
+        raise AccountError(f"{channel} pages need an address")
+    if channel == "sms":
+        try:
+            number = phonenumbers.parse(text[:64], region.upper())
+        except phonenumbers.NumberParseException:
+            number = None
+        if number is None or not phonenumbers.is_valid_number(number):
+            raise AccountError("not a phone number that can get SMS, e.g. +15551234567")
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    if not _TELEGRAM_ID.fullmatch(text):
+        raise AccountError("a Telegram page address is the counselor's numeric user id")
+    return text
+
+
+def page_address(counselor: Counselor, cipher: Cipher) -> str | None:
+    """The decrypted paging address (E.164 number or Telegram user id), if any."""
+    if counselor.page_address_enc is None:
+        return None
+    return cipher.decrypt(counselor.page_address_enc)
+
+
+async def set_paging(
+    session: AsyncSession,
+    counselor: Counselor,
+    now: datetime,
+    cipher: Cipher,
+    *,
+    actor: str,
+    channel: str | None = None,
+    address: str | None = None,
+    locale: str | None = None,
+    region: str = "US",
+) -> None:
+    """Where this counselor's pages go besides the console, and in which language.
+
+    A channel given without an address keeps the stored one only when the
+    channel does not change; console clears it. AccountError for a bad value.
+    """
+    if locale is not None and locale not in PAGE_LOCALES:
+        raise AccountError(f"locale must be one of: {', '.join(PAGE_LOCALES)}")
+    if channel is None and address is not None:
+        channel = counselor.page_channel
+    if channel is not None:
+        stored: bytes | None
+        if (
+            address is None
+            and channel == counselor.page_channel
+            and counselor.page_address_enc is not None
+        ):
+            stored = counselor.page_address_enc  # Same channel, same address.
+        else:
+            parsed = parse_page_address(channel, address, region)
+            stored = cipher.encrypt(parsed) if parsed is not None else None
+        counselor.page_channel = channel
+        counselor.page_address_enc = stored
+    if locale is not None:
+        counselor.locale = locale
+    await audit(
+        session,
+        now,
+        actor,
+        "account.paging",
+        account=counselor.name,
+        channel=counselor.page_channel,
+        locale=counselor.locale,
+    )
 
 
 async def _in_thread(function: Callable[..., _T], *args: Any) -> _T:

@@ -2,8 +2,10 @@
 
 They work on the configured database (DATABASE_URL, or the SQLite file under
 HARBORLINE_VAR_DIR), migrating it first. Mistakes (a bad name, short password,
-unknown account, bad time or time zone) print one line to stderr and exit 1.
-Every change is written to the audit log with the actor ``cli:<os user>``.
+unknown account, bad time or time zone, a number that is not one) print one
+line to stderr and exit 1. Every change is written to the audit log with the
+actor ``cli:<os user>``. Paging addresses are stored encrypted with the
+configured keys and shown only by their last four characters.
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ from typing import NoReturn
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.crypto import Cipher, InvalidToken
 from escalation.accounts import (
+    PAGE_LOCALES,
     ROLES,
     AccountError,
     create_account,
@@ -28,11 +32,14 @@ from escalation.accounts import (
     find_account,
     is_locked,
     list_accounts,
+    page_address,
+    parse_page_address,
+    set_paging,
     unlock,
     validate_name,
     validate_password,
 )
-from escalation.models import Counselor
+from escalation.models import PAGE_CHANNELS, Counselor
 from escalation.roster import (
     POSITIONS,
     ShiftError,
@@ -70,9 +77,17 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     add.add_argument("name", help="3-64 characters: letters, digits, _ . -")
     add.add_argument("--role", default="counselor", help=f"{' | '.join(ROLES)} (counselor)")
+    _paging_options(add, "--page-via", "--page-to")
     add.set_defaults(handler=_user_add)
 
     actions.add_parser("list", help="all accounts").set_defaults(handler=_user_list)
+
+    paging = actions.add_parser(
+        "paging", help="where pages go besides the console (sms, telegram) and their language"
+    )
+    paging.add_argument("name")
+    _paging_options(paging, "--via", "--to")
+    paging.set_defaults(handler=_user_paging)
 
     for action, helptext, handler in (
         ("unlock", "clear a lock-out after failed log-ins", _user_unlock),
@@ -119,12 +134,17 @@ def _user_add(args: argparse.Namespace) -> int:
         name = validate_name(args.name)
         if args.role not in ROLES:
             raise AccountError(f"role must be one of: {', '.join(ROLES)}")
+        if args.page_to is not None and args.page_via is None:
+            raise AccountError("--page-to needs --page-via sms or telegram")
+        _check_paging(args, None)
         password = validate_password(_read_password())
     except AccountError as exc:
         return _fail(str(exc))
 
     async def work(session: AsyncSession, now: datetime) -> int:
-        await create_account(session, name, password, args.role, now, actor=_actor())
+        counselor = await create_account(session, name, password, args.role, now, actor=_actor())
+        if _paging_given(args):
+            await _apply_paging(session, counselor, now, args)
         print(f"created {args.role} {name}")
         return 0
 
@@ -133,10 +153,10 @@ def _user_add(args: argparse.Namespace) -> int:
 
 def _user_list(args: argparse.Namespace) -> int:
     async def work(session: AsyncSession, now: datetime) -> int:
-        rows = [("NAME", "ROLE", "ACTIVE", "ON CALL", "LOCKED UNTIL")]
+        rows = [("NAME", "ROLE", "ACTIVE", "ON CALL", "LOCKED UNTIL", "PAGES")]
         for c in await list_accounts(session):
             locked = _iso(c.locked_until) if c.locked_until and is_locked(c, now) else "-"
-            rows.append((c.name, c.role, _yes(c.active), _yes(c.on_call), locked))
+            rows.append((c.name, c.role, _yes(c.active), _yes(c.on_call), locked, _paging(c)))
         _table(rows)
         return 0
 
@@ -159,6 +179,90 @@ def _user_deactivate(args: argparse.Namespace) -> int:
         return 0
 
     return _with_db(work)
+
+
+def _paging_options(parser: argparse.ArgumentParser, via: str, to: str) -> None:
+    parser.add_argument(
+        via,
+        dest="page_via",
+        metavar="CHANNEL",
+        help=f"{' | '.join(PAGE_CHANNELS)}: pages go here too (the console always gets them)",
+    )
+    parser.add_argument(
+        to,
+        dest="page_to",
+        metavar="ADDRESS",
+        help="sms: a phone number (+15551234567); telegram: the numeric Telegram user id",
+    )
+    parser.add_argument(
+        "--locale", metavar="LANG", help=f"{' | '.join(PAGE_LOCALES)}: the language of pages"
+    )
+
+
+def _paging_given(args: argparse.Namespace) -> bool:
+    return any(v is not None for v in (args.page_via, args.page_to, args.locale))
+
+
+def _check_paging(args: argparse.Namespace, channel: str | None) -> None:
+    """Mistakes in the paging options, before anything is written."""
+    if args.locale is not None and args.locale not in PAGE_LOCALES:
+        raise AccountError(f"locale must be one of: {', '.join(PAGE_LOCALES)}")
+    if args.page_via is not None or (channel is not None and args.page_to is not None):
+        parse_page_address(args.page_via or channel or "console", args.page_to, _region())
+
+
+async def _apply_paging(
+    session: AsyncSession, counselor: Counselor, now: datetime, args: argparse.Namespace
+) -> None:
+    await set_paging(
+        session,
+        counselor,
+        now,
+        _cipher(),
+        actor=_actor(),
+        channel=args.page_via,
+        address=args.page_to,
+        locale=args.locale,
+        region=_region(),
+    )
+
+
+def _user_paging(args: argparse.Namespace) -> int:
+    if not _paging_given(args):
+        return _fail("give --via CHANNEL [--to ADDRESS], --locale LANG, or both")
+
+    async def work(session: AsyncSession, now: datetime) -> int:
+        counselor = await _account(session, args.name)
+        _check_paging(args, counselor.page_channel)
+        await _apply_paging(session, counselor, now, args)
+        print(f"{counselor.name}: pages by {_paging(counselor)}")
+        return 0
+
+    return _with_db(work)
+
+
+def _paging(counselor: Counselor) -> str:
+    """``sms ...4567 (es)``: the channel and the end of the address, never all of it."""
+    text = counselor.page_channel
+    if counselor.page_channel != "console":
+        try:
+            address = page_address(counselor, _cipher())
+        except InvalidToken:
+            address = "?"  # Encrypted with a key this machine does not have.
+        text += f" ...{address[-4:]}" if address else " (no address)"
+    return f"{text} ({counselor.locale or 'en'})"
+
+
+def _cipher() -> Cipher:
+    from bot.settings import get_settings
+
+    return Cipher(get_settings().fernet_keys)
+
+
+def _region() -> str:
+    from bot.settings import get_settings
+
+    return get_settings().default_country
 
 
 def _read_password() -> str:

@@ -2,7 +2,8 @@
 
 Escalations themselves live in bot.storage.models (the pipeline creates them);
 the columns added there for claiming and paging are migrated together with
-these tables in 0003.
+these tables in 0010. Paging channels, counselor-addressed outbox rows and one
+page row per channel came in 0080.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from datetime import datetime
 
 from sqlalchemy import (
     Boolean,
+    CheckConstraint,
     ForeignKey,
     Index,
     Integer,
@@ -19,11 +21,14 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bot.storage.models import Base
 
-__all__ = ["Counselor", "Note", "OutboxItem", "Page", "Shift", "StaffSession"]
+__all__ = ["PAGE_CHANNELS", "Counselor", "Note", "OutboxItem", "Page", "Shift", "StaffSession"]
+
+# Where a counselor's pages go besides the console, which always gets them live.
+PAGE_CHANNELS = ("console", "sms", "telegram")
 
 
 class Counselor(Base):
@@ -37,9 +42,12 @@ class Counselor(Base):
     role: Mapped[str] = mapped_column(String(16))  # counselor | supervisor | reviewer | admin
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     on_call: Mapped[bool] = mapped_column(Boolean, default=False)
-    # Where pages go: console (live), telegram, sms (later channels).
+    # Where pages go besides the console (always live): console | sms | telegram.
     page_channel: Mapped[str] = mapped_column(String(16), default="console")
+    # Encrypted with the Cipher: an E.164 number (sms) or a Telegram user id (telegram).
     page_address_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # The language of texts sent to this counselor (pages by SMS): en | es.
+    locale: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None]
     created_at: Mapped[datetime]
@@ -74,11 +82,19 @@ class Shift(Base):
 
 
 class Page(Base):
-    """One attempt to reach a counselor about an escalation; unique per step and person."""
+    """One attempt to reach a counselor about an escalation on one channel.
+
+    Unique per escalation, step, person and channel: a step pages a person at
+    most once on each channel. Console pages are marked delivered once
+    published on the bus; SMS pages once the outbox row (``outbox_id``) is sent.
+    """
 
     __tablename__ = "pages"
     __table_args__ = (
-        UniqueConstraint("escalation_id", "step", "counselor_id", name="uq_page_step"),
+        UniqueConstraint(
+            "escalation_id", "step", "counselor_id", "channel", name="uq_page_step_channel"
+        ),
+        Index("ix_pages_delivered", "delivered_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -89,6 +105,11 @@ class Page(Base):
     sent_at: Mapped[datetime]
     delivered_at: Mapped[datetime | None]
     acknowledged_at: Mapped[datetime | None]
+    outbox_id: Mapped[int | None] = mapped_column(
+        ForeignKey("outbox.id", ondelete="SET NULL", name="fk_pages_outbox")
+    )
+    # Set when the page is written, never loaded (async sessions don't lazy-load).
+    outbox: Mapped[OutboxItem | None] = relationship(lazy="raise")
 
 
 class Note(Base):
@@ -106,13 +127,28 @@ class Note(Base):
 
 
 class OutboxItem(Base):
-    """A message to send later (counselor relay, check-ins), sent once by its key."""
+    """A message to send later, sent once by its key.
+
+    To a survivor (``contact_id``: counselor relay, closings, check-ins; the
+    address is the contact's) or to a counselor (``counselor_id`` and
+    ``address_enc``, no contact: pages by SMS).
+    """
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "next_attempt_at"),
+        CheckConstraint(
+            "contact_id IS NOT NULL OR (counselor_id IS NOT NULL AND address_enc IS NOT NULL)",
+            name="ck_outbox_target",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
+    counselor_id: Mapped[int | None] = mapped_column(
+        ForeignKey("counselors.id", ondelete="CASCADE", name="fk_outbox_counselor")
+    )
+    address_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     channel: Mapped[str] = mapped_column(String(16))
     payload_enc: Mapped[bytes] = mapped_column(LargeBinary)
     idempotency_key: Mapped[str] = mapped_column(String(128), unique=True)

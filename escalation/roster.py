@@ -278,14 +278,26 @@ def _iso(moment: datetime) -> str:
 
 
 async def load_roster(session: AsyncSession, now: datetime) -> Roster[Counselor]:
-    """The roster at ``now`` from the shifts and counselors tables (read only)."""
-    shifts = await session.execute(
-        select(Shift).where(
-            or_(Shift.weekday.is_not(None), (Shift.starts_at <= now) & (Shift.ends_at > now))
-        )
+    """The roster at ``now`` from the shifts and counselors tables (read only).
+
+    One query (active accounts with their weekly shifts and running covers):
+    it runs on the paging path, where every round trip is waited for.
+    """
+    maybe_running = or_(
+        Shift.weekday.is_not(None), (Shift.starts_at <= now) & (Shift.ends_at > now)
     )
-    counselors = await session.execute(select(Counselor).where(Counselor.active.is_(True)))
-    return on_call_now(list(shifts.scalars()), list(counselors.scalars()), now)
+    rows = await session.execute(
+        select(Counselor, Shift)
+        .outerjoin(Shift, (Shift.counselor_id == Counselor.id) & maybe_running)
+        .where(Counselor.active.is_(True))
+    )
+    counselors: dict[int, Counselor] = {}
+    shifts: list[Shift] = []
+    for counselor, shift in rows.all():
+        counselors[counselor.id] = counselor
+        if shift is not None:
+            shifts.append(shift)
+    return on_call_now(shifts, counselors.values(), now)
 
 
 async def list_shifts(session: AsyncSession) -> list[tuple[Shift, Counselor]]:

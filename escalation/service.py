@@ -8,6 +8,7 @@ decisions are plain functions of the roster, so they are tested as tables.
 from __future__ import annotations
 
 import json
+import logging
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -19,7 +20,9 @@ from bot.crypto import Cipher
 from bot.storage.db import AsyncSession
 from bot.storage.models import AuditEvent, Contact, Conversation, Escalation, Message
 from bot.types import RiskLevel
+from dialogs.texts import get_texts
 from escalation.models import Counselor, Note, OutboxItem, Page
+from escalation.roster import load_roster
 
 __all__ = [
     "EscalationError",
@@ -30,12 +33,18 @@ __all__ = [
     "claim",
     "close",
     "enqueue_for_survivor",
+    "page_at_once",
     "page_due",
+    "page_event",
+    "page_key",
+    "page_text",
     "paging_targets",
     "queue",
     "relay_to_survivor",
     "transfer",
 ]
+
+log = logging.getLogger("harborline.paging")
 
 LAST_STEP = 3  # 0 primary, 1 backup, 2 supervisor, 3+ everyone on call (repeats)
 ORDER = {level.label: int(level) for level in RiskLevel}
@@ -57,9 +66,16 @@ class PagePolicy:
 
 @dataclass(slots=True)
 class Published:
-    """Events to publish on the console bus after commit."""
+    """Events to publish on the console bus after commit.
+
+    ``pages``: console page rows behind the "page" events, marked delivered once
+    those are published. ``enqueued``: outbox rows written (SMS pages), so the
+    caller can wake the outbox dispatcher.
+    """
 
     events: list[dict[str, Any]] = field(default_factory=list)
+    pages: list[int] = field(default_factory=list)
+    enqueued: int = 0
 
 
 def paging_targets(step: int, roster: Any) -> list[Counselor]:
@@ -75,10 +91,48 @@ def paging_targets(step: int, roster: Any) -> list[Counselor]:
     return [c for c in found if c is not None]
 
 
+def page_key(escalation_id: int, counselor_id: int, step: int) -> str:
+    """The outbox idempotency key of a page: one per escalation, person and step."""
+    return f"page:{escalation_id}:{counselor_id}:{step}"
+
+
+def page_text(locale: str, level: str) -> str:
+    """What a page says outside the console: a level, never the person's words."""
+    texts = get_texts(locale)
+    key = f"escalation.page.{level}"
+    return texts(key if key in texts.entries else "escalation.page.other")
+
+
+def page_event(escalation: Escalation, counselor: Counselor, step: int) -> dict[str, Any]:
+    """The bus event for one page: ids, level, step and the counselor's chosen channel."""
+    return {
+        "type": "page",
+        "escalation_id": escalation.id,
+        "counselor_id": counselor.id,
+        "level": escalation.level,
+        "step": step,
+        "channel": counselor.page_channel,
+    }
+
+
 async def page_due(
-    session: AsyncSession, roster: Any, now: datetime, policy: PagePolicy, *, skip_locked: bool
+    session: AsyncSession,
+    now: datetime,
+    policy: PagePolicy,
+    cipher: Cipher,
+    *,
+    skip_locked: bool,
+    roster: Any = None,
+    limit: int = 50,
 ) -> Published:
-    """Page the next step of every escalation whose acknowledgement is overdue."""
+    """Page the next step of every escalation whose acknowledgement is overdue.
+
+    Everything a step does is written in this transaction: the escalation's
+    new step and time, a console ``pages`` row per person, and for people
+    paged by SMS an outbox row (key per escalation, person and step) with its
+    ``pages`` row. Committed, the step happened wholly; rolled back, not at all.
+    The roster is loaded only when something is due.
+    """
     statement = (
         select(Escalation)
         .where(
@@ -87,14 +141,53 @@ async def page_due(
             Escalation.next_page_at <= now,
         )
         .order_by(Escalation.next_page_at)
-        .limit(50)
+        .limit(limit)
     )
     if skip_locked:
         # Several workers: each escalation is paged by exactly one of them.
         statement = statement.with_for_update(skip_locked=True)
     published = Published()
-    for escalation in (await session.execute(statement)).scalars().all():
-        await _page_one(session, escalation, roster, now, policy, published)
+    due = (await session.execute(statement)).scalars().all()
+    if not due:
+        return published
+    if roster is None:
+        roster = await load_roster(session, now)
+    console: list[Page] = []
+    for escalation in due:
+        console.extend(await _page_one(session, escalation, roster, now, policy, cipher, published))
+    if console:
+        await session.flush()  # Row ids, so the caller can mark them delivered.
+        published.pages.extend(page.id for page in console)
+    return published
+
+
+async def page_at_once(
+    session: AsyncSession,
+    escalation: Escalation,
+    now: datetime,
+    policy: PagePolicy,
+    cipher: Cipher,
+    *,
+    roster: Any = None,
+) -> Published:
+    """The first page of a new escalation, written in the transaction that creates it.
+
+    For the pipeline: called right after the escalation row is flushed, so the
+    escalation and its first page (console rows, SMS outbox rows) commit
+    together, with no second write for the paging loop to wait for. The caller
+    publishes ``events`` after the commit and then hands ``pages`` to
+    ``PagingDispatcher.published`` (unmarked, the dispatcher's sweep publishes
+    them again after its grace period). Later steps stay with the dispatcher.
+    """
+    published = Published()
+    if escalation.page_step != -1 or escalation.status not in ("open", "paged"):
+        return published  # Paged before: the dispatcher owns the next step.
+    if roster is None:
+        roster = await load_roster(session, now)
+    console = await _page_one(session, escalation, roster, now, policy, cipher, published)
+    if console:
+        await session.flush()
+        published.pages.extend(page.id for page in console)
     return published
 
 
@@ -104,38 +197,77 @@ async def _page_one(
     roster: Any,
     now: datetime,
     policy: PagePolicy,
+    cipher: Cipher,
     published: Published,
-) -> None:
+) -> list[Page]:
     # Steps 0-2 are primary, backup, supervisor; 3 and on page everyone on call again.
     step = escalation.page_step + 1
     targets = paging_targets(step, roster)
     while not targets and step < LAST_STEP:
         step += 1  # Nobody in that position now: go straight to the next.
         targets = paging_targets(step, roster)
+    console = []
     for counselor in targets:
-        session.add(
-            Page(
-                escalation_id=escalation.id,
-                counselor_id=counselor.id,
-                step=step,
-                channel="console",
-                sent_at=now,
-            )
+        page = Page(
+            escalation_id=escalation.id,
+            counselor_id=counselor.id,
+            step=step,
+            channel="console",
+            sent_at=now,
         )
-        published.events.append(
-            {
-                "type": "page",
-                "escalation_id": escalation.id,
-                "counselor_id": counselor.id,
-                "level": escalation.level,
-                "step": step,
-            }
-        )
+        session.add(page)
+        console.append(page)
+        if counselor.page_channel == "sms":
+            _page_by_sms(session, escalation, counselor, step, now, cipher, published)
+        published.events.append(page_event(escalation, counselor, step))
     escalation.page_step = step
     if targets:
         escalation.status = "paged"
     # Not acknowledged by then: the next step. Nobody on call: try again then.
     escalation.next_page_at = now + policy.timeout(escalation.level)
+    return console
+
+
+def _page_by_sms(
+    session: AsyncSession,
+    escalation: Escalation,
+    counselor: Counselor,
+    step: int,
+    now: datetime,
+    cipher: Cipher,
+    published: Published,
+) -> None:
+    """An outbox row to the counselor's number and its page row, in the step's transaction."""
+    if counselor.page_address_enc is None:
+        log.warning("counselor %d chose sms pages but has no number", counselor.id)
+        return
+    item = OutboxItem(
+        contact_id=None,
+        counselor_id=counselor.id,
+        address_enc=counselor.page_address_enc,
+        channel="sms",
+        payload_enc=cipher.encrypt(
+            json.dumps({"text": page_text(counselor.locale or "en", escalation.level)})
+        ),
+        idempotency_key=page_key(escalation.id, counselor.id, step),
+        status="pending",
+        attempts=0,
+        next_attempt_at=now,
+        created_at=now,
+    )
+    session.add(item)
+    # The page row points at its outbox row (the unit of work inserts the row first).
+    session.add(
+        Page(
+            escalation_id=escalation.id,
+            counselor_id=counselor.id,
+            step=step,
+            channel="sms",
+            sent_at=now,
+            outbox=item,
+        )
+    )
+    published.enqueued += 1
 
 
 async def _get(session: AsyncSession, escalation_id: int) -> Escalation:

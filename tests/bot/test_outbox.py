@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
-from bot.outbox import OutboxDispatcher, SendResult, backoff
+from bot.outbox import OutboxDispatcher, SendResult, backoff, take_for_contact
 from bot.runtime import Runtime
 from bot.storage.models import Contact
-from escalation.models import OutboxItem
+from escalation.models import Counselor, OutboxItem
 from escalation.service import enqueue_for_survivor
 from tests.bot.helpers import say
 from tests.conftest import Clock
@@ -91,6 +92,59 @@ async def test_a_claimed_row_left_by_a_dead_worker_is_requeued(
     clock.advance(minutes=3)
     assert await outbox.requeue_stale() == 1
     assert await outbox.run_once() == 1
+
+
+async def queue_for_counselor(runtime: Runtime, number: str, key: str) -> None:
+    """A row addressed to a counselor (a page by SMS): no contact, its own address."""
+    now, cipher = runtime.pipeline.clock(), runtime.pipeline.cipher
+    payload = cipher.encrypt(json.dumps({"text": "open the console"}))
+    async with runtime.db.sessions() as session, session.begin():
+        counselor = Counselor(
+            name="maria", password_hash="!", role="counselor", active=True, on_call=True,
+            page_channel="fake", failed_logins=0, created_at=now,
+        )  # fmt: skip
+        session.add(counselor)
+        await session.flush()
+        session.add(
+            OutboxItem(
+                contact_id=None, counselor_id=counselor.id, address_enc=cipher.encrypt(number),
+                channel="fake", payload_enc=payload,
+                idempotency_key=key, status="pending", attempts=0, next_attempt_at=now,
+                created_at=now,
+            )
+        )  # fmt: skip
+
+
+async def test_a_counselors_row_goes_to_their_number_and_never_to_a_survivor(
+    runtime: Runtime, clock: Clock
+) -> None:
+    await queue_one(runtime)  # The survivor at +15550001111 has one message waiting.
+    await queue_for_counselor(runtime, "+12025550143", "page:1:1:0")
+    who = runtime.pipeline.identity("fake", "+15550001111")
+    assert await take_for_contact(runtime.db, runtime.pipeline.cipher, who, clock()) == [
+        "hello from a counselor"
+    ]
+    sender = FakeSender([])
+    outbox = OutboxDispatcher(runtime.db, runtime.pipeline.cipher, {"fake": sender}, clock)
+    assert await outbox.run_once() == 1
+    assert [(address, text) for address, text, _ in sender.calls] == [
+        ("+12025550143", "open the console")
+    ]
+    assert await outbox.run_once() == 0
+    assert sorted(await status(runtime)) == ["sent", "sent"]
+
+
+async def test_an_unreachable_counselor_number_stops_no_survivor(
+    runtime: Runtime, clock: Clock
+) -> None:
+    await say(runtime, "hi", address="+15550001111", channel="fake")
+    await queue_for_counselor(runtime, "+12025550143", "page:1:1:0")
+    sender = FakeSender([SendResult(ok=False, unreachable=True)])
+    outbox = OutboxDispatcher(runtime.db, runtime.pipeline.cipher, {"fake": sender}, clock)
+    assert await outbox.run_once() == 0
+    assert await status(runtime) == ["failed"]
+    async with runtime.db.sessions() as session:
+        assert await session.scalar(select(Contact.stopped)) is False
 
 
 def test_backoff_grows_and_is_capped() -> None:

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import json
+import re
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
+from bot.outbox import OutboxDispatcher, SendResult, take_for_contact
 from bot.runtime import Runtime
-from bot.storage.models import Conversation, Escalation, Message
+from bot.storage.models import Contact, Conversation, Escalation, Message
+from dialogs.texts import get_texts
 from escalation import service
 from escalation.models import Counselor, OutboxItem, Page, Shift
 from escalation.service import EscalationError
@@ -20,13 +25,16 @@ TEXTS = {"joined": "A counselor is here now.", "closed": "The counselor has left
 
 async def add_counselor(
     runtime: Runtime, name: str, *, position: str | None = None, on_call: bool = False,
-    role: str = "counselor",
+    role: str = "counselor", channel: str = "console", address: str | None = None,
+    locale: str = "en",
 ) -> Counselor:  # fmt: skip
     now = runtime.pipeline.clock()
+    address_enc = runtime.pipeline.cipher.encrypt(address) if address else None
     async with runtime.db.sessions() as session, session.begin():
         counselor = Counselor(
             name=name, password_hash="x", role=role, active=True, on_call=on_call,
-            page_channel="console", failed_logins=0, created_at=now,
+            page_channel=channel, page_address_enc=address_enc, locale=locale,
+            failed_logins=0, created_at=now,
         )  # fmt: skip
         session.add(counselor)
         await session.flush()
@@ -218,3 +226,140 @@ async def test_stop_during_handoff_ends_it(runtime: Runtime, clock: Clock) -> No
     result = await say(runtime, "stop")
     assert "handoff.ended" in event_types(result)
     assert (await escalation_row(runtime)).status == "closed"
+
+
+# -- pages on the counselor's own channel -----------------------------------------------------
+
+NUMBER = "+12025550143"
+WORDS = "I'm going to kill myself tonight, I have the pills"
+
+
+@dataclass
+class FakeSms:
+    """The outbox's SMS sender seen from outside: what went to which number."""
+
+    results: list[SendResult] = field(default_factory=list)
+    sent: list[tuple[str, str, str]] = field(default_factory=list)
+
+    async def send(self, address: str, text: str, key: str) -> SendResult:
+        self.sent.append((address, text, key))
+        return self.results.pop(0) if self.results else SendResult(ok=True)
+
+
+async def page_rows(runtime: Runtime) -> list[tuple[int, int, str, bool]]:
+    async with runtime.db.sessions() as session:
+        rows = await session.execute(
+            select(Page.step, Page.counselor_id, Page.channel, Page.delivered_at).order_by(Page.id)
+        )
+        return [(int(s), int(c), str(ch), d is not None) for s, c, ch, d in rows.all()]
+
+
+async def outbox_rows(runtime: Runtime) -> list[OutboxItem]:
+    async with runtime.db.sessions() as session:
+        return list((await session.execute(select(OutboxItem).order_by(OutboxItem.id))).scalars())
+
+
+async def test_sms_pages_go_through_the_outbox_in_the_counselors_language(
+    runtime: Runtime, clock: Clock
+) -> None:
+    primary = await add_counselor(
+        runtime, "pri", position="primary", channel="sms", address=NUMBER, locale="es"
+    )
+    backup = await add_counselor(runtime, "bak", position="backup")
+    await say(runtime, WORDS)
+    events = await runtime.paging.run_once()
+    assert [(e["counselor_id"], e["channel"]) for e in events] == [(primary.id, "sms")]
+    escalation = await escalation_row(runtime)
+
+    [item] = await outbox_rows(runtime)
+    assert (item.contact_id, item.counselor_id, item.channel) == (None, primary.id, "sms")
+    assert item.idempotency_key == f"page:{escalation.id}:{primary.id}:0"
+    cipher = runtime.pipeline.cipher
+    assert item.address_enc is not None and cipher.decrypt(item.address_enc) == NUMBER
+    text = json.loads(cipher.decrypt(item.payload_enc))["text"]
+    assert text == get_texts("es")("escalation.page.imminent")
+    survivor_words = {w for w in re.findall(r"[a-z]{4,}", WORDS.lower())}
+    assert not survivor_words & set(re.findall(r"[a-z]{4,}", text.lower()))
+    # Console now (published), SMS once the outbox has sent it.
+    assert await page_rows(runtime) == [
+        (0, primary.id, "console", True),
+        (0, primary.id, "sms", False),
+    ]
+
+    sms = FakeSms()
+    outbox = OutboxDispatcher(runtime.db, cipher, {"sms": sms}, clock)
+    assert await outbox.run_once() == 1
+    assert await outbox.run_once() == 0  # Sent once.
+    assert [(address, body) for address, body, _ in sms.sent] == [(NUMBER, text)]
+    assert await page_rows(runtime) == [
+        (0, primary.id, "console", True),
+        (0, primary.id, "sms", True),
+    ]
+    # The survivor never receives a counselor's page.
+    assert (
+        await take_for_contact(
+            runtime.db, cipher, runtime.pipeline.identity("web", "person-1"), clock()
+        )
+        == []
+    )
+
+    clock.advance(seconds=61)  # Nobody acknowledged: the backup, on the console only.
+    assert [(e["counselor_id"], e["channel"]) for e in await runtime.paging.run_once()] == [
+        (backup.id, "console")
+    ]
+    assert len(await outbox_rows(runtime)) == 1
+
+
+async def test_every_repeat_of_the_everyone_step_is_its_own_page(
+    runtime: Runtime, clock: Clock
+) -> None:
+    anyone = await add_counselor(runtime, "any", on_call=True, channel="sms", address=NUMBER)
+    await say(runtime, WORDS)
+    assert [e["step"] for e in await runtime.paging.run_once()] == [3]  # Nobody holds 0-2.
+    clock.advance(seconds=61)
+    assert [e["step"] for e in await runtime.paging.run_once()] == [4]
+    clock.advance(seconds=30)
+    assert await runtime.paging.run_once() == []
+    escalation = await escalation_row(runtime)
+    keys = [item.idempotency_key for item in await outbox_rows(runtime)]
+    assert keys == [f"page:{escalation.id}:{anyone.id}:{step}" for step in (3, 4)]
+    sms = FakeSms()
+    outbox = OutboxDispatcher(runtime.db, runtime.pipeline.cipher, {"sms": sms}, clock)
+    await outbox.run_once()
+    await outbox.run_once()
+    assert len(sms.sent) == 2
+
+
+async def test_a_counselor_paged_by_telegram_gets_the_console_page_and_an_event(
+    runtime: Runtime,
+) -> None:
+    primary = await add_counselor(
+        runtime, "pri", position="primary", channel="telegram", address="123456789"
+    )
+    await say(runtime, WORDS)
+    [event] = await runtime.paging.run_once()
+    # The Telegram channel sends the card from this event (and records its own page row).
+    assert (event["type"], event["counselor_id"], event["channel"]) == (
+        "page",
+        primary.id,
+        "telegram",
+    )
+    assert await page_rows(runtime) == [(0, primary.id, "console", True)]
+    assert await outbox_rows(runtime) == []
+
+
+async def test_an_sms_page_that_cannot_be_delivered_stops_nobody(
+    runtime: Runtime, clock: Clock
+) -> None:
+    await add_counselor(runtime, "pri", position="primary", channel="sms", address=NUMBER)
+    await say(runtime, WORDS)
+    await runtime.paging.run_once()
+    sms = FakeSms([SendResult(ok=False, unreachable=True)])
+    outbox = OutboxDispatcher(runtime.db, runtime.pipeline.cipher, {"sms": sms}, clock)
+    await outbox.run_once()
+    [item] = await outbox_rows(runtime)
+    assert item.status == "failed"
+    async with runtime.db.sessions() as session:
+        assert await session.scalar(select(Contact.stopped)) is False  # The survivor is fine.
+    again = await say(runtime, "are you there?")
+    assert again.replies  # The survivor is still answered.
