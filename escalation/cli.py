@@ -11,17 +11,16 @@ configured keys and shown only by their last four characters.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import getpass
 import sys
 import types
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import NoReturn
 
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.cli_support import Work, fail, with_db
 from bot.crypto import Cipher, InvalidToken
 from escalation.accounts import (
     PAGE_LOCALES,
@@ -53,8 +52,6 @@ from escalation.roster import (
 )
 
 __all__ = ["register"]
-
-Work = Callable[[AsyncSession, datetime], Awaitable[int]]
 
 
 class _Parser(argparse.ArgumentParser):
@@ -383,26 +380,7 @@ def _oncall_remove(args: argparse.Namespace) -> int:
 
 
 def _with_db(work: Work) -> int:
-    from bot.settings import get_settings
-    from bot.storage.db import Database
-    from bot.storage.migrate import upgrade_sync
-
-    async def run(url: str) -> int:
-        db = Database(url)
-        try:
-            async with db.sessions() as session, session.begin():
-                return await work(session, datetime.now(UTC))
-        finally:
-            await db.close()
-
-    try:
-        url = get_settings().effective_database_url
-        upgrade_sync(url)
-        return asyncio.run(run(url))
-    except (AccountError, ShiftError) as exc:
-        return _fail(str(exc))
-    except (SQLAlchemyError, OSError) as exc:
-        return _fail(f"database not reachable or not usable ({type(exc).__name__})")
+    return with_db(work, (AccountError, ShiftError))
 
 
 async def _account(session: AsyncSession, name: str) -> Counselor:
@@ -443,8 +421,7 @@ def _actor() -> str:
 
 
 def _fail(message: str) -> int:
-    print(f"error: {message}", file=sys.stderr)
-    return 1
+    return fail(message)
 
 
 def _yes(value: bool) -> str:

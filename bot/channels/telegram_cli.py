@@ -13,15 +13,15 @@ Registered in ``bot.cli.PLUGIN_MODULES`` like the other domain commands.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import getpass
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
-from sqlalchemy.exc import SQLAlchemyError
+
+from bot.cli_support import Work, fail, with_db
 
 if TYPE_CHECKING:  # The channel (and aiogram) load only when a command runs.
     from bot.crypto import Cipher
@@ -29,8 +29,6 @@ if TYPE_CHECKING:  # The channel (and aiogram) load only when a command runs.
     from escalation.models import Counselor
 
 __all__ = ["register"]
-
-Work = Callable[["AsyncSession", datetime], Awaitable[int]]
 
 
 class _Mistake(Exception):
@@ -106,26 +104,7 @@ def _links(args: argparse.Namespace) -> int:
 
 
 def _with_db(work: Work) -> int:
-    from bot.settings import get_settings
-    from bot.storage.db import Database
-    from bot.storage.migrate import upgrade_sync
-
-    async def run(url: str) -> int:
-        db = Database(url)
-        try:
-            async with db.write_sessions() as session, session.begin():
-                return await work(session, datetime.now(UTC))
-        finally:
-            await db.close()
-
-    try:
-        url = get_settings().effective_database_url
-        upgrade_sync(url)
-        return asyncio.run(run(url))
-    except _Mistake as exc:
-        return _fail(str(exc))
-    except (SQLAlchemyError, OSError) as exc:
-        return _fail(f"database not reachable or not usable ({type(exc).__name__})")
+    return with_db(work, (_Mistake,))
 
 
 async def _account(session: AsyncSession, name: str) -> Counselor:
@@ -152,8 +131,7 @@ def _cipher() -> Cipher:
 
 
 def _fail(message: str) -> int:
-    print(f"harborline telegram: {message}", file=sys.stderr)
-    return 1
+    return fail(message)
 
 
 def _usage(parser: argparse.ArgumentParser) -> Callable[[argparse.Namespace], int]:
