@@ -7,12 +7,13 @@ written in one transaction, so a worker killed mid-page leaves either the
 whole step or none of it, never a double page.
 
 The console hears a page through the bus after the commit. A console page row
-is marked delivered once its event is published (in the next round's write, so
-a round woken for a new escalation waits for no extra transaction); a worker
-killed between the commit and the mark leaves rows that are not, and any
-worker's sweep publishes those again after ``republish_after`` (the event then
-carries ``"redelivered": true``). So a committed page reaches the consoles at
-least once, and the pages table holds it exactly once.
+is marked delivered once its event is published: in the next round's write
+while pages keep coming (a round woken for a new escalation waits for no extra
+transaction), or after ``settle_seconds`` of quiet. A worker killed between the
+commit and the mark leaves rows that are not, and any worker's sweep publishes
+those again after ``republish_after`` (the event then carries
+``"redelivered": true``). So a committed page reaches the consoles at least
+once, and the pages table holds it exactly once.
 """
 
 from __future__ import annotations
@@ -117,8 +118,7 @@ class PagingDispatcher:
                     skip_locked=not self.db.is_sqlite,
                     limit=self.batch,
                 )
-                if marks:  # The last round's publishes, in this round's write (last:
-                    # on SQLite the write lock is taken by the first write).
+                if marks:  # The last round's publishes ride this round's write.
                     await _mark(session, marks, now)
         except BaseException:
             self._published = marks + self._published
