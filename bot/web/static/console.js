@@ -188,9 +188,14 @@
   function listen() {
     const source = new EventSource("/console/events");
     source.addEventListener("ready", () => { $("live").textContent = "live"; });
+    const alerted = new Set();  // "escalation:step" already shown on this page
     source.addEventListener("page", (event) => {
       const data = JSON.parse(event.data);
-      if (me && data.counselor_id === me.id) {
+      const key = data.escalation_id + ":" + data.step;
+      // A page re-sent after a worker died ("redelivered") alerts only if unseen.
+      const seen = alerted.has(key) && data.redelivered;
+      alerted.add(key);
+      if (me && data.counselor_id === me.id && !seen) {
         beep();
         showAlert("You are paged: conversation #" + data.escalation_id + " (" + data.level + ")");
       }
