@@ -51,7 +51,10 @@ class _Cursor(aiosqlite.Cursor):
         return rows
 
     async def close(self) -> None:
-        self._rows = []  # The sqlite3 cursor holds no open statement after a fetch.
+        # Every result was fetched to the end, so this only frees the statement: no
+        # lock to give back, no hop needed (SQLAlchemy's mutex keeps it ours).
+        self._rows = []
+        self._cursor.close()
 
 
 def _run(cursor: sqlite3.Cursor, sql: str, parameters: Any) -> list[Any]:
