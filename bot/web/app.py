@@ -246,7 +246,15 @@ def _chat_body(result: TurnResult) -> dict[str, object]:
     }
 
 
-from bot.channels.telegram import install as install_telegram  # noqa: E402
+def install_telegram(app: FastAPI, settings: Settings) -> ChannelStarter | None:
+    """Off without a token. aiogram is imported only when the channel is on: its
+    types cost about 130 MB of memory, most of this process's size."""
+    if not settings.telegram_bot_token:
+        return None
+    from bot.channels.telegram import install
+
+    return install(app, settings)
+
 
 CHANNEL_INSTALLERS.append(install_telegram)
 
