@@ -7,9 +7,8 @@ Telegram would, or served by the fake's getUpdates for long polling.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -27,8 +26,6 @@ from bot.storage.models import Contact, Escalation, InboxItem
 from bot.types import Choice, Reply
 from escalation.models import Counselor, OutboxItem
 from escalation.service import enqueue_for_survivor
-from nlu.intents import IntentClassifier
-from resources_kb.service import KnowledgeBase
 from tests.channels.telegram_fake import (
     CHAT,
     COUNSELOR_TG,
@@ -41,27 +38,6 @@ from tests.channels.telegram_fake import (
     eventually,
 )
 from tests.conftest import Clock
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeTelegram]:
-    server = FakeTelegram()
-    await server.start()
-    yield server
-    await server.stop()
-
-
-@pytest.fixture
-async def worlds(
-    tmp_path: Path,
-    fake: FakeTelegram,
-    kb: KnowledgeBase,
-    intents: IntentClassifier | None,
-    clock: Clock,
-) -> AsyncIterator[Worlds]:
-    built = Worlds(tmp_path, fake, kb, intents, clock)
-    yield built
-    await built.close()
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ import contextlib
 import hashlib
 import io
 import re
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -27,8 +26,6 @@ from bot.storage.models import Escalation
 from dialogs.texts import get_texts
 from escalation import cli as escalation_cli
 from escalation.models import Counselor, Page
-from nlu.intents import IntentClassifier
-from resources_kb.service import KnowledgeBase
 from tests.channels.telegram_fake import (
     CHAT,
     COUNSELOR_TG,
@@ -44,27 +41,6 @@ from tests.conftest import Clock
 MARIA_TG = 888  # maria's Telegram user id; her private chat with the bot has the same id
 EN = get_texts("en")
 CRISIS = "I want to kill myself tonight"
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeTelegram]:
-    server = FakeTelegram()
-    await server.start()
-    yield server
-    await server.stop()
-
-
-@pytest.fixture
-async def worlds(
-    tmp_path: Path,
-    fake: FakeTelegram,
-    kb: KnowledgeBase,
-    intents: IntentClassifier | None,
-    clock: Clock,
-) -> AsyncIterator[Worlds]:
-    built = Worlds(tmp_path, fake, kb, intents, clock)
-    yield built
-    await built.close()
 
 
 async def add_counselor(world: World, name: str, *, on_call: bool = True) -> int:

@@ -11,11 +11,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
-import pytest
 from sqlalchemy import func, select
 
 from bot.channels.telegram import TelegramSender
@@ -24,31 +21,8 @@ from bot.pipeline import TurnResult
 from bot.storage.models import InboxItem
 from dialogs.texts import get_texts
 from escalation.models import OutboxItem
-from nlu.intents import IntentClassifier
-from resources_kb.service import KnowledgeBase
 from tests.channels.telegram_fake import CHAT, FakeTelegram, World, Worlds, eventually
-from tests.conftest import REDIS_TEST_URL, Clock, need_service
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeTelegram]:
-    server = FakeTelegram()
-    await server.start()
-    yield server
-    await server.stop()
-
-
-@pytest.fixture
-async def worlds(
-    tmp_path: Path,
-    fake: FakeTelegram,
-    kb: KnowledgeBase,
-    intents: IntentClassifier | None,
-    clock: Clock,
-) -> AsyncIterator[Worlds]:
-    built = Worlds(tmp_path, fake, kb, intents, clock)
-    yield built
-    await built.close()
+from tests.conftest import REDIS_TEST_URL, need_service
 
 
 async def start_chat(world: World, chat: int = CHAT) -> None:
