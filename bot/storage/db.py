@@ -12,7 +12,7 @@ from sqlalchemy import event, make_url, text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.ext.asyncio import AsyncSession as AsyncSession
 
-from bot.storage.sqlite_driver import one_hop_connector
+from bot.storage.sqlite_driver import inline_first_connector
 
 __all__ = ["AsyncSession", "Database"]
 
@@ -30,7 +30,7 @@ class Database:
             kwargs["pool_reset_on_return"] = None
             path = _plain_file(url)
             if path is not None:
-                kwargs["async_creator"] = one_hop_connector(path, SQLITE_BUSY_TIMEOUT)
+                kwargs["async_creator"] = inline_first_connector(path, SQLITE_BUSY_TIMEOUT)
         else:
             kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)

@@ -124,7 +124,7 @@ async def test_two_redis_clients_share_the_lock(tmp_path: Path) -> None:
     assert peak == 1
 
 
-async def test_sqlite_statements_take_one_hop_to_the_driver_thread(tmp_path: Path) -> None:
+async def test_sqlite_statements_run_at_once_when_the_lock_is_free(tmp_path: Path) -> None:
     import aiosqlite
     from sqlalchemy import text
 
@@ -146,13 +146,59 @@ async def test_sqlite_statements_take_one_hop_to_the_driver_thread(tmp_path: Pat
         async with db.engine.connect() as conn:
             hops = 0
             inserted = await conn.execute(text("INSERT INTO t (v) VALUES ('a'), ('b'), ('c')"))
-            assert inserted.rowcount == 3 and hops == 1
-            hops = 0
+            assert inserted.rowcount == 3
             rows = (await conn.execute(text("SELECT v FROM t ORDER BY id"))).all()
-            assert [r.v for r in rows] == ["a", "b", "c"] and hops == 1
+            assert [r.v for r in rows] == ["a", "b", "c"]
             partial = await conn.execute(text("SELECT v FROM t ORDER BY id"))
             assert partial.fetchone() == ("a",) and partial.fetchmany(5) == [("b",), ("c",)]
             await conn.commit()
+            assert hops == 0  # No thread hop at all while nobody else holds the lock.
     finally:
         aiosqlite.Connection._execute = original  # type: ignore[method-assign]
+        await db.close()
+
+
+async def test_sqlite_waits_for_another_process_lock_off_the_event_loop(tmp_path: Path) -> None:
+    """Another process holds the write lock: the write waits on the driver's thread."""
+    import sqlite3
+
+    from sqlalchemy import text
+
+    from bot.storage.db import Database
+
+    path = tmp_path / "locked.db"
+    db = Database(f"sqlite+aiosqlite:///{path}")
+    async with db.engine.begin() as conn:
+        await conn.execute(text("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)"))
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")  # As `harborline kb import` in another process would.
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.01)
+            ticks += 1
+
+    async def write() -> None:
+        async with db.engine.begin() as conn:
+            await conn.execute(text("INSERT INTO t (v) VALUES ('waited')"))
+
+    ticking = asyncio.create_task(ticker())
+    writing = asyncio.create_task(write())
+    try:
+        await asyncio.sleep(0.3)
+        assert not writing.done()  # Still waiting for the lock...
+        assert ticks >= 10  # ...while the event loop kept serving others.
+        other.execute("COMMIT")
+        await asyncio.wait_for(writing, 5)
+        async with db.engine.connect() as conn:
+            values = (await conn.execute(text("SELECT v FROM t"))).scalars().all()
+        assert values == ["waited"]
+        # And the next statement, with the lock free again, runs at once and works.
+        async with db.engine.begin() as conn:
+            await conn.execute(text("INSERT INTO t (v) VALUES ('after')"))
+    finally:
+        ticking.cancel()
+        other.close()
         await db.close()
