@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 from redis.exceptions import RedisError
-from sqlalchemy import Table, delete, insert, select, update
+from sqlalchemy import Table, bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from aftercare import service as aftercare
@@ -49,6 +49,20 @@ log = logging.getLogger("harborline.pipeline")
 LAST_SEEN_PRECISION = timedelta(minutes=10)
 # The Core table: a bulk insert through it keeps rows with None columns in one statement.
 MESSAGES = cast(Table, Message.__table__)
+# Hot-path statements, built once: through the Core table they skip the ORM's bulk
+# machinery, and a reused statement keeps its compiled form and cache key.
+INBOX = cast(Table, InboxItem.__table__)
+STORE_INBOUND = insert(INBOX).returning(INBOX.c.id)
+MARK_DONE = (
+    update(INBOX)
+    .where(INBOX.c.id == bindparam("inbox_id"), INBOX.c.status == "pending")
+    .values(
+        status="done",
+        payload_enc=None,  # The message text lives on only with consent.
+        processed_at=bindparam("processed_at"),
+        result_enc=bindparam("result_enc"),
+    )
+)
 STORAGE_ERRORS = (SQLAlchemyError, RedisError, OSError, TimeoutError)
 
 
@@ -163,15 +177,14 @@ class Pipeline:
         async with self.db.writing(), self.db.sessions() as session:
             try:
                 inbox_id = await session.scalar(
-                    insert(InboxItem)
-                    .values(
-                        channel=message.channel,
-                        provider_id=provider_id,
-                        status="pending",
-                        payload_enc=self.cipher.encrypt(payload),
-                        received_at=message.received_at,
-                    )
-                    .returning(InboxItem.id)
+                    STORE_INBOUND,
+                    {
+                        "channel": message.channel,
+                        "provider_id": provider_id,
+                        "status": "pending",
+                        "payload_enc": self.cipher.encrypt(payload),
+                        "received_at": message.received_at,
+                    },
                 )
                 await session.commit()
                 return int(inbox_id or 0), True, None
@@ -222,14 +235,12 @@ class Pipeline:
                 turn = _TurnContext(self, session, message, text, who, risk, command, intent)
                 result = await turn.run()
                 done = await session.execute(
-                    update(InboxItem)
-                    .where(InboxItem.id == inbox_id, InboxItem.status == "pending")
-                    .values(
-                        status="done",
-                        payload_enc=None,  # The message text lives on only with consent.
-                        processed_at=self.clock(),
-                        result_enc=self.cipher.encrypt(result.to_json()),
-                    )
+                    MARK_DONE,
+                    {
+                        "inbox_id": inbox_id,
+                        "processed_at": self.clock(),
+                        "result_enc": self.cipher.encrypt(result.to_json()),
+                    },
                 )
                 if done.rowcount != 1:  # type: ignore[attr-defined]
                     raise _AlreadyDone  # Another worker finished it first: undo ours.
