@@ -104,6 +104,9 @@ class Settings(BaseSettings):
 
     # Knowledge base.
     kb_content_dir: Path | None = Field(default=None, alias="KB_CONTENT_DIR")
+    # Articles not reviewed and listings not verified for this many days are due for
+    # review (/admin, /admin/stale, `kb stale`, `kb validate` warnings).
+    kb_stale_days: int = Field(default=180, alias="KB_STALE_DAYS", ge=1, le=3650)
 
     @field_validator("default_country")
     @classmethod

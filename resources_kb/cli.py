@@ -29,7 +29,6 @@ from resources_kb.content import (
     render_services,
 )
 from resources_kb.validate import (
-    STALE_DAYS,
     check_articles,
     check_services,
     stale_articles,
@@ -54,11 +53,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
     validate = actions.add_parser("validate", help="check the content files")
     validate.add_argument("--dir", type=Path, default=CONTENT_DIR)
-    validate.add_argument("--stale-days", type=int, default=STALE_DAYS)
+    validate.add_argument(
+        "--stale-days", type=int, default=None, help="default: KB_STALE_DAYS (180)"
+    )
     validate.set_defaults(handler=_validate)
 
     stale = actions.add_parser("stale", help="list articles due for review")
-    stale.add_argument("--days", type=int, default=STALE_DAYS)
+    stale.add_argument("--days", type=int, default=None, help="default: KB_STALE_DAYS (180)")
     stale.add_argument("--dir", type=Path, default=CONTENT_DIR)
     stale.add_argument(
         "--db", action="store_true", help="the database's live content (as /admin/stale)"
@@ -87,6 +88,16 @@ def _database_url() -> str:
     from bot.settings import get_settings
 
     return get_settings().effective_database_url
+
+
+def _stale_days(given: int | None) -> int:
+    """`given` on the command line, else the KB_STALE_DAYS setting."""
+    if given is not None:
+        return given
+    from bot.settings import Settings
+
+    # Not get_settings(): reading one number must not generate secrets into var/.
+    return Settings().kb_stale_days
 
 
 # ---- files <-> database ---------------------------------------------------------
@@ -185,8 +196,9 @@ def _validate(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     today = date.today()
-    problems = check_articles(articles, today, args.stale_days) + check_services(
-        services, today, args.stale_days
+    stale_days = _stale_days(args.stale_days)
+    problems = check_articles(articles, today, stale_days) + check_services(
+        services, today, stale_days
     )
     for problem in problems:
         print(problem)
@@ -200,6 +212,7 @@ def _validate(args: argparse.Namespace) -> int:
 
 def _stale(args: argparse.Namespace) -> int:
     today = date.today()
+    days = _stale_days(args.days)
     if args.db:
         url = _database_url()
         if url.startswith("sqlite") and not _sqlite_file_exists(url):
@@ -212,9 +225,9 @@ def _stale(args: argparse.Namespace) -> int:
         except ContentError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 1
-    for article in stale_articles(articles, today, args.days):
+    for article in stale_articles(articles, today, days):
         print(f"{article.locale}/{article.id}\tlast reviewed {article.last_reviewed or 'never'}")
-    for listing, checked in stale_services(services, today, args.days):
+    for listing, checked in stale_services(services, today, days):
         print(f"service/{listing.get('id', '?')}\tlast verified {checked or 'never'}")
     return 0
 

@@ -3,7 +3,9 @@
 Errors (exit code 1 in `kb validate`; shown next to the field in the admin
 form): missing required fields, an id or jurisdiction in the wrong shape, a
 phone number that is neither E.164 nor a known short code, a malformed URL or
-e-mail address, an article without its pair in the other locale. Warnings:
+e-mail address, an article without its pair in the other locale, a short
+answer that breaks the writing guide (`resources_kb.writing`: reading grade,
+banned phrases, a question without a way to skip). Warnings:
 stale articles (last reviewed longer ago than `stale_days`) and stale service
 listings (last verified longer ago).
 
@@ -22,6 +24,8 @@ from urllib.parse import urlsplit
 
 from resources_kb.content import Article
 from resources_kb.workflow import STATUSES
+from resources_kb.writing import MAX_GRADE, MIN_WORDS_FOR_GRADE, asks_without_way_out, banned_in
+from resources_kb.writing import grade as reading_grade
 
 __all__ = [
     "LOCALES",
@@ -33,6 +37,7 @@ __all__ = [
     "check_pair",
     "check_service",
     "check_services",
+    "check_writing",
     "is_email",
     "is_jurisdiction",
     "is_phone",
@@ -166,7 +171,33 @@ def check_article(article: Article, *, draft: bool = False) -> list[Problem]:
     for source in article.sources:
         if _looks_like_url(source) and not is_url(source):
             problems.append(Problem("error", where, f"malformed URL {source!r}", "sources"))
+    if article.locale in LOCALES:
+        problems.extend(
+            Problem("error", where, message, "short_answer")
+            for message in check_writing(article.short_answer, article.locale)
+        )
     return problems
+
+
+def check_writing(text: str, locale: str) -> list[str]:
+    """Why a short answer breaks the writing guide, in words a reviewer can act on."""
+    messages = [
+        f"short answer uses {phrase!r}, which the writing guide does not allow"
+        for phrase in banned_in(text, locale)
+    ]
+    if locale == "en" and len(text.split()) >= MIN_WORDS_FOR_GRADE:
+        level = reading_grade(text)
+        if level > MAX_GRADE:
+            messages.append(
+                f"short answer reads at grade {level:.1f}; the writing guide asks for grade "
+                f"{MAX_GRADE:g} or lower (shorter sentences, simpler words)"
+            )
+    if asks_without_way_out(text, locale):
+        example = "puedes saltar esta pregunta" if locale == "es" else "you can skip this"
+        messages.append(
+            f"short answer asks a question without a way to skip or stop (for example “{example}”)"
+        )
+    return messages
 
 
 def check_pair(article_id: str, locale: str, locales: Iterable[str]) -> list[Problem]:

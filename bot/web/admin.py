@@ -13,7 +13,7 @@ worker's `KnowledgeBase.refresh` picks up.
 
     GET  /admin                                        lists, review queue, stale count
     POST /admin/import                                 content files -> database (admin)
-    GET  /admin/stale[?days=N]                         due for review (default 180 days)
+    GET  /admin/stale[?days=N]                         due for review (default KB_STALE_DAYS, 180)
     GET  /admin/audit[?before=ID]                      who changed what, and when
     GET  /admin/articles/new, POST /admin/articles     a new article (a draft)
     GET  /admin/articles/{id}/{locale}                 state, problems, moves, history
@@ -65,7 +65,6 @@ from resources_kb.content import (
 )
 from resources_kb.validate import (
     LOCALES,
-    STALE_DAYS,
     Problem,
     check_article,
     check_articles,
@@ -96,10 +95,12 @@ async def home(request: Request, staff: Editor) -> HTMLResponse:
 
 async def _home(request: Request, status: int = 200, **extra: Any) -> HTMLResponse:
     today = now(request).date()
-    async with runtime(request).db.sessions() as session:
+    rt = runtime(request)
+    stale_days = rt.settings.kb_stale_days
+    async with rt.db.sessions() as session:
         articles = await repository.list_articles(session)
         services = await repository.list_services(session)
-        stale = await repository.stale(session, today)
+        stale = await repository.stale(session, today, stale_days)
     waiting = [a for a in articles if a.status == "in_review"]
     waiting_services = [s for s in services if s.status == "in_review"]
     return page(
@@ -111,7 +112,7 @@ async def _home(request: Request, status: int = 200, **extra: Any) -> HTMLRespon
         waiting=waiting,
         waiting_services=waiting_services,
         stale_count=len(stale["articles"]) + len(stale["services"]),
-        stale_days=STALE_DAYS,
+        stale_days=stale_days,
         empty=not articles,
         **extra,
     )
@@ -147,11 +148,12 @@ async def import_files(request: Request, staff: Admin) -> Response:
 
 @router.get("/admin/stale", response_class=HTMLResponse)
 async def stale(request: Request, staff: Editor) -> HTMLResponse:
+    default = runtime(request).settings.kb_stale_days
     raw = request.query_params.get("days", "")
-    days = version_number(raw) or STALE_DAYS
+    days = version_number(raw) or default
     note = ""
     if raw and (version_number(raw) is None or not 1 <= days <= MAX_STALE_DAYS):
-        days, note = STALE_DAYS, f"Days must be a whole number from 1 to {MAX_STALE_DAYS}."
+        days, note = default, f"Days must be a whole number from 1 to {MAX_STALE_DAYS}."
     today = now(request).date()
     async with runtime(request).db.sessions() as session:
         found = await repository.stale(session, today, days)

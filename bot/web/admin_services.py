@@ -87,7 +87,8 @@ async def new_service(request: Request, staff: Editor) -> HTMLResponse:
 async def create_service(request: Request, staff: Editor) -> Response:
     form = await posted(request)
     at = now(request)
-    parsed = parse_service_form(form, at.date())
+    stale_days = runtime(request).settings.kb_stale_days
+    parsed = parse_service_form(form, at.date(), stale_days=stale_days)
     if parsed.ok:
         try:
             async with runtime(request).db.sessions() as session, session.begin():
@@ -137,7 +138,8 @@ async def _view(
     newest = versions[-1]
     today = now(request).date()
     found = problems if problems is not None else _problems(newest.data, today)
-    warnings = [p for p in check_service(newest.data, today) if p.level == "warning"]
+    stale_days = runtime(request).settings.kb_stale_days
+    warnings = [p for p in check_service(newest.data, today, stale_days) if p.level == "warning"]
     return page(
         request,
         "admin_service.html",
@@ -180,7 +182,9 @@ async def edit_service(request: Request, staff: Editor, slug: str) -> Response:
         if row is None:
             raise HTTPException(404, "no such service")
         current, previous = row.version, dict(row.data)
-    parsed = parse_service_form(form, at.date(), slug=slug, previous=previous)
+    parsed = parse_service_form(
+        form, at.date(), slug=slug, previous=previous, stale_days=rt.settings.kb_stale_days
+    )
     number: int | None = None
     if parsed.ok:
         try:

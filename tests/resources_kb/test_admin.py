@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -466,6 +466,26 @@ async def test_the_stale_list_follows_review_and_verification_dates(admin: Admin
     assert re.search(r"\b(\d+) items due for review", home)
 
 
+async def test_the_stale_days_setting_is_the_default_of_the_stale_list(admin: Admin) -> None:
+    ana, ben = await imported(admin)
+    # Verified 60 days before the test's today: not due at 180 days, due at 30.
+    recent = SHELTER | {"id": "tx-recent-shelter", "last_verified": "2026-09-22"}
+    assert (await post(ana, "/admin/services", {"base_version": "0", **recent})).status_code == 303
+    assert (await post(ana, "/admin/services/tx-recent-shelter/submit")).status_code == 303
+    assert (await post(ben, "/admin/services/tx-recent-shelter/publish")).status_code == 303
+    assert admin.runtime.settings.kb_stale_days == 180
+    assert "tx-recent-shelter" not in page_text(await ana.get("/admin/stale"))
+
+    # KB_STALE_DAYS=30 (reading the environment: tests/resources_kb/test_files.py).
+    admin.runtime.settings = admin.runtime.settings.model_copy(update={"kb_stale_days": 30})
+    listed = page_text(await ana.get("/admin/stale"))
+    assert "tx-recent-shelter" in listed and "2026-09-22" in listed
+    assert "(not reviewed or verified in 30 days)" in page_text(await ana.get("/admin"))
+    # An explicit ?days= still wins, and a bad one falls back to the setting.
+    assert "tx-recent-shelter" not in page_text(await ana.get("/admin/stale?days=90"))
+    assert "tx-recent-shelter" in page_text(await ana.get("/admin/stale?days=abc"))
+
+
 # ---- bad input -------------------------------------------------------------------------
 
 
@@ -495,6 +515,75 @@ async def test_bad_article_input_shows_the_form_with_errors(
     assert html.escape(EN["short_answer"], quote=False) in response.text
     async with admin.runtime.db.sessions() as session:
         assert await session.scalar(select(KbArticle).where(KbArticle.slug == SLUG)) is None
+
+
+# Long words in one long sentence: far above reading grade 7.
+HARD = (
+    "Notwithstanding considerable administrative complexity, eligibility determinations "
+    "necessitate comprehensive documentation substantiating victimization circumstances."
+)
+
+
+@pytest.mark.parametrize(
+    ("short_answer", "message"),
+    [
+        (HARD, "Short answer reads at grade"),
+        ("You must call the hotline today. It is free.", "Short answer uses 'you must'"),
+        ("Do you want a lawyer near you? They are free.", "asks a question without a way"),
+    ],
+)
+async def test_a_short_answer_against_the_writing_guide_is_not_saved(
+    admin: Admin, short_answer: str, message: str
+) -> None:
+    ana, _ = await imported(admin)
+    # A new article: the form again, the message by the field, nothing stored.
+    response = await create(ana, EN | {"short_answer": short_answer})
+    assert response.status_code == 422
+    assert message in page_text(response)
+    assert re.search(r'id="f-short_answer"[^>]*aria-invalid="true"', response.text)
+    assert html.escape(short_answer, quote=False) in response.text
+    async with admin.runtime.db.sessions() as session:
+        assert await session.scalar(select(KbArticle).where(KbArticle.slug == SLUG)) is None
+    # An edit of a published article: no new version.
+    async with admin.runtime.db.sessions() as session:
+        before = await repository.find_article(session, "shelter-housing", "en")
+        assert before is not None
+        version = before.version
+    fields = {k: v for k, v in EN.items() if k not in ("id", "locale")}
+    edit = await post(
+        ana,
+        "/admin/articles/shelter-housing/en/edit",
+        fields | {"base_version": str(version), "short_answer": short_answer},
+    )
+    assert edit.status_code == 422 and message in page_text(edit)
+    async with admin.runtime.db.sessions() as session:
+        after = await repository.find_article(session, "shelter-housing", "en")
+        assert after is not None and after.version == version
+
+
+async def test_a_reviewer_cannot_publish_a_short_answer_against_the_writing_guide(
+    admin: Admin,
+) -> None:
+    ana, ben = await imported(admin)
+    shipped = next(a for a in load_articles() if a.id == "shelter-housing" and a.locale == "en")
+    # A version that never went through the form (stored before the rule, say).
+    async with admin.runtime.db.sessions() as session, session.begin():
+        await repository.save_draft(
+            session, replace(shipped, short_answer=HARD), "ana", admin.clock()
+        )
+    submit = await post(ana, "/admin/articles/shelter-housing/en/submit")
+    assert submit.status_code == 422
+    assert "short answer reads at grade" in page_text(submit)
+    async with admin.runtime.db.sessions() as session, session.begin():
+        await repository.submit(session, "shelter-housing", "en", "ana", admin.clock())
+    publish = await post(ben, "/admin/articles/shelter-housing/en/publish")
+    assert publish.status_code == 422
+    text = page_text(publish)
+    assert "Cannot publish yet" in text and "short answer reads at grade" in text
+    # Survivors still get the reviewed text.
+    await admin.reload()
+    best = admin.runtime.kb.ask("i need a safe place to sleep tonight", "en", "US").best
+    assert best is not None and best.article.short_answer == shipped.short_answer
 
 
 async def test_more_bad_input_never_crashes(admin: Admin) -> None:

@@ -71,6 +71,57 @@ def test_article_form_errors_name_their_field(
     assert parsed.errors[0].message.startswith(message)
 
 
+# Hard words in long sentences: well above reading grade 7.
+HARD = (
+    "Notwithstanding considerable administrative complexity, eligibility determinations "
+    "necessitate comprehensive documentation substantiating victimization circumstances."
+)
+
+
+@pytest.mark.parametrize(
+    ("locale", "short_answer", "message"),
+    [
+        ("en", HARD, "Short answer reads at grade"),
+        ("en", "You must call the hotline today.", "Short answer uses 'you must'"),
+        ("en", "It was not your fault. A lawyer can help.", "Short answer uses 'your fault'"),
+        ("en", "Do you want the number of a lawyer near you?", "Short answer asks a question"),
+        ("es", "Tienes que llamar hoy a la línea de ayuda.", "Short answer uses 'tienes que'"),
+        ("es", "¿Quieres el número de una abogada?", "Short answer asks a question"),
+    ],
+)
+def test_a_short_answer_must_follow_the_writing_guide(
+    locale: str, short_answer: str, message: str
+) -> None:
+    parsed = parse_article_form(ARTICLE | {"locale": locale, "short_answer": short_answer})
+    assert not parsed.ok
+    assert [e.field for e in parsed.errors] == ["short_answer"], parsed.errors
+    assert parsed.errors[0].message.startswith(message)
+
+
+@pytest.mark.parametrize(
+    ("locale", "short_answer"),
+    [
+        # Grade is measured on English only, and not on a few words.
+        ("es", HARD),
+        ("en", "Notwithstanding considerable administrative complexity."),
+        # A question with a way out is fine.
+        ("en", "Do you want the number of a lawyer? You can skip this."),
+        ("es", "¿Quieres el número de una abogada? Puedes saltar esta pregunta."),
+    ],
+)
+def test_a_short_answer_within_the_writing_guide_is_saved(locale: str, short_answer: str) -> None:
+    parsed = parse_article_form(ARTICLE | {"locale": locale, "short_answer": short_answer})
+    assert parsed.ok, parsed.errors
+
+
+def test_the_writing_rules_are_one_copy() -> None:
+    import resources_kb.writing
+    import tests.writing_rules
+
+    assert tests.writing_rules.problems is resources_kb.writing.problems
+    assert tests.writing_rules.BANNED is resources_kb.writing.BANNED
+
+
 def test_editing_keeps_the_url_id_and_the_last_review() -> None:
     shipped = next(a for a in load_articles() if a.id == "shelter-housing" and a.locale == "es")
     previous = article_to_dict(shipped)

@@ -4,22 +4,34 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
-from resources_kb.content import load_articles, load_services, parse_article, render_article
+from bot.settings import Settings
+from resources_kb.content import (
+    CONTENT_DIR,
+    load_articles,
+    load_services,
+    parse_article,
+    render_article,
+)
 
 HARBORLINE = str(Path(sys.executable).with_name("harborline"))
 
 
-def _run(tmp_path: Path, *args: str, url: str = "") -> subprocess.CompletedProcess[str]:
-    env = os.environ | {
+def _run(
+    tmp_path: Path, *args: str, url: str = "", **extra: str
+) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "KB_STALE_DAYS"} | {
         "DATABASE_URL": url or f"sqlite+aiosqlite:///{tmp_path}/kb.db",
         "HARBORLINE_VAR_DIR": str(tmp_path),
         "LOG_LEVEL": "WARNING",
+        **extra,
     }
     return subprocess.run([HARBORLINE, *args], capture_output=True, text=True, env=env, timeout=300)
 
@@ -63,6 +75,41 @@ def test_validate_fails_on_errors(tmp_path: Path) -> None:
     done = _run(tmp_path, "kb", "validate", "--dir", str(bad))
     assert done.returncode == 1
     assert "missing translation" in done.stdout
+
+
+def test_the_stale_days_setting_is_the_default_of_kb_stale_and_validate(tmp_path: Path) -> None:
+    content = tmp_path / "content"
+    shutil.copytree(CONTENT_DIR, content)
+    path = content / "articles" / "en" / "shelter-housing.md"
+    text = path.read_text()
+    reviewed = next(line for line in text.splitlines() if line.startswith("last_reviewed:"))
+    path.write_text(text.replace(reviewed, "last_reviewed: 2023-01-02"))
+    due = "en/shelter-housing\tlast reviewed 2023-01-02"
+    warning = "warning: en/shelter-housing: stale: last reviewed 2023-01-02"
+
+    default = _run(tmp_path, "kb", "stale", "--dir", str(content))
+    assert default.returncode == 0 and due in default.stdout.splitlines()
+    longer = _run(tmp_path, "kb", "stale", "--dir", str(content), KB_STALE_DAYS="3650")
+    assert longer.returncode == 0 and longer.stdout == ""
+    # An explicit --days wins over the setting.
+    given = _run(
+        tmp_path, "kb", "stale", "--days", "180", "--dir", str(content), KB_STALE_DAYS="3650"
+    )
+    assert due in given.stdout.splitlines()
+
+    assert warning in _run(tmp_path, "kb", "validate", "--dir", str(content)).stdout
+    quiet = _run(tmp_path, "kb", "validate", "--dir", str(content), KB_STALE_DAYS="3650")
+    assert quiet.returncode == 0 and warning not in quiet.stdout
+
+
+def test_kb_stale_days_is_read_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("KB_STALE_DAYS", raising=False)
+    assert Settings().kb_stale_days == 180
+    monkeypatch.setenv("KB_STALE_DAYS", "30")
+    assert Settings().kb_stale_days == 30
+    monkeypatch.setenv("KB_STALE_DAYS", "0")
+    with pytest.raises(ValidationError):
+        Settings()
 
 
 @pytest.mark.parametrize(
