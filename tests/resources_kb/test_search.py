@@ -16,7 +16,7 @@ from resources_kb.lexicon import find_place, find_service_kind
 from resources_kb.service import KnowledgeBase
 from tests.writing_rules import problems
 
-HELDOUT_FLOOR = {"en": 0.86, "es": 0.87}
+HELDOUT_FLOOR = {"en": 0.90, "es": 0.90}  # The target; measured 0.933 / 0.911.
 HELDOUT_MAX_CONFIDENT_NULL = 0.1
 
 
