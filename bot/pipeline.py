@@ -53,6 +53,7 @@ MESSAGES = cast(Table, Message.__table__)
 # machinery, and a reused statement keeps its compiled form and cache key.
 INBOX = cast(Table, InboxItem.__table__)
 STORE_INBOUND = insert(INBOX).returning(INBOX.c.id)
+STORE_TRANSCRIPT = insert(MESSAGES)
 MARK_DONE = (
     update(INBOX)
     .where(INBOX.c.id == bindparam("inbox_id"), INBOX.c.status == "pending")
@@ -62,6 +63,11 @@ MARK_DONE = (
         processed_at=bindparam("processed_at"),
         result_enc=bindparam("result_enc"),
     )
+)
+LOAD_CONTACT = (
+    select(Contact, Conversation)
+    .outerjoin(Conversation, Conversation.contact_id == Contact.id)
+    .where(Contact.address_hash == bindparam("who"))
 )
 STORAGE_ERRORS = (SQLAlchemyError, RedisError, OSError, TimeoutError)
 
@@ -174,9 +180,10 @@ class Pipeline:
         """
         payload = json.dumps({"address": message.address, "text": text})
         provider_id = message.provider_id[:128]
-        async with self.db.writing(), self.db.sessions() as session:
+        # A plain connection, not an ORM session: this runs on every message.
+        async with self.db.writing(), self.db.connect() as connection:
             try:
-                inbox_id = await session.scalar(
+                inbox_id = await connection.scalar(
                     STORE_INBOUND,
                     {
                         "channel": message.channel,
@@ -186,15 +193,15 @@ class Pipeline:
                         "received_at": message.received_at,
                     },
                 )
-                await session.commit()
+                await connection.commit()
                 return int(inbox_id or 0), True, None
             except IntegrityError:
-                await session.rollback()
+                await connection.rollback()
             existing = (
-                await session.execute(
-                    select(InboxItem.id, InboxItem.status, InboxItem.result_enc).where(
-                        InboxItem.channel == message.channel,
-                        InboxItem.provider_id == provider_id,
+                await connection.execute(
+                    select(INBOX.c.id, INBOX.c.status, INBOX.c.result_enc).where(
+                        INBOX.c.channel == message.channel,
+                        INBOX.c.provider_id == provider_id,
                     )
                 )
             ).first()
@@ -396,13 +403,7 @@ class _TurnContext:
 
     async def _load(self) -> tuple[Contact, Conversation, bool]:
         """The contact and its conversation in one query, created on first contact."""
-        row = (
-            await self.session.execute(
-                select(Contact, Conversation)
-                .outerjoin(Conversation, Conversation.contact_id == Contact.id)
-                .where(Contact.address_hash == self.who)
-            )
-        ).first()
+        row = (await self.session.execute(LOAD_CONTACT, {"who": self.who})).first()
         if row is not None and row[1] is not None:
             return row[0], row[1], False
         contact = row[0] if row is not None else self._new_contact()
@@ -626,7 +627,7 @@ class _TurnContext:
         rows = [("in", self.text)] + [("out", r.text) for r in self.replies]
         # One statement for the whole turn: a round trip per row is what made turns slow.
         await self.session.execute(
-            insert(MESSAGES),
+            STORE_TRANSCRIPT,
             [
                 {
                     "conversation_id": conversation.id,

@@ -9,7 +9,12 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, make_url, text
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    async_sessionmaker,
+    create_async_engine,
+)
 from sqlalchemy.ext.asyncio import AsyncSession as AsyncSession
 
 from bot.storage.sqlite_driver import inline_first_connector
@@ -55,6 +60,10 @@ class Database:
             return
         async with self._writer:
             yield
+
+    def connect(self) -> AsyncConnection:
+        """A plain Core connection, for hot paths that need no ORM session."""
+        return self.engine.connect()
 
     async def ping(self) -> None:
         async with self.engine.connect() as conn:

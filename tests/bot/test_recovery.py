@@ -61,7 +61,8 @@ async def test_database_down_still_returns_the_crisis_text(
     def down(*args: object, **kwargs: object) -> None:
         raise OperationalError("SELECT 1", {}, Exception("connection refused"))
 
-    monkeypatch.setattr(runtime.db, "sessions", down)
+    for way_in in ("sessions", "write_sessions", "connect"):
+        monkeypatch.setattr(runtime.db, way_in, down)
     result = await say(runtime, "I'm going to jump off the bridge tonight")
     assert result.status == "degraded"
     assert "911" in result.replies[0].text and "988" in result.replies[0].text

@@ -375,7 +375,8 @@ async def test_storage_down_is_503_with_the_crisis_text_on_distress(
     def broken() -> None:
         raise OSError("database gone")
 
-    monkeypatch.setattr(rt(client).pipeline.db, "sessions", broken)
+    for way_in in ("sessions", "write_sessions", "connect"):
+        monkeypatch.setattr(rt(client).pipeline.db, way_in, broken)
     crisis = await say(client, "I want to kill myself tonight")
     assert crisis.status_code == 503
     body = crisis.json()
