@@ -89,7 +89,8 @@ def _run(args: argparse.Namespace) -> int:
     else:
         from bot.web.app import create_app
 
-        uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=False)
+        app = create_app(settings, freeze_heap=True)
+        uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
     return 0
 
 

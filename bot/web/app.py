@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -97,11 +98,19 @@ class BodySizeLimit:
         await self.app(scope, receive, send)
 
 
-def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
+def create_app(
+    settings: Settings, runtime: Runtime | None = None, *, freeze_heap: bool = False
+) -> FastAPI:
+    """The web app. ``freeze_heap`` is for a serving process (not tests): see below."""
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = runtime is None
         app.state.runtime = runtime or await build_runtime(settings)
+        if freeze_heap:
+            # Models, the KB index and imports live as long as the process: keep the
+            # collector from walking them again on every full collection (a pause).
+            gc.freeze()
         interval = settings.maintenance_interval_seconds
         loops = []
         if interval > 0:
