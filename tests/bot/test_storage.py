@@ -92,6 +92,20 @@ async def test_rate_limit_counts_per_key(state: SharedState) -> None:
     assert await state.allow("other", 3)
 
 
+async def test_redis_rate_window_expires(tmp_path: Path) -> None:
+    need_service("Redis", REDIS_TEST_URL)
+    state = RedisState(REDIS_TEST_URL, prefix=f"test-{uuid.uuid4().hex}")
+    try:
+        assert await state.allow("k", 3, window_seconds=60)
+        assert await state.allow("k", 3, window_seconds=60)
+        keys = [k async for k in state.redis.scan_iter(f"{state.prefix}:rate:*")]
+        assert len(keys) == 1
+        assert int(await state.redis.get(keys[0]) or 0) == 2
+        assert 0 < await state.redis.ttl(keys[0]) <= 61  # Set once, on the first hit.
+    finally:
+        await state.close()
+
+
 async def test_lock_is_released_after_an_error(state: SharedState) -> None:
     with pytest.raises(RuntimeError):
         async with state.lock("conv-x"):
