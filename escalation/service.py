@@ -360,6 +360,8 @@ async def enqueue_for_survivor(
     contact = await session.get(Contact, contact_id)
     if contact is None or contact.stopped:
         return None
+    if key is not None:
+        text = await neutral_if_watched(session, key, contact, text)
     item = OutboxItem(
         contact_id=contact_id,
         channel=contact.channel,
@@ -372,6 +374,24 @@ async def enqueue_for_survivor(
     )
     session.add(item)
     return item
+
+
+async def neutral_if_watched(session: AsyncSession, key: str, contact: Contact, text: str) -> str:
+    """Neutral wording for messages the service starts when the phone may be watched.
+
+    A discreet contact, or a handoff that began with the safe word, gets texts that
+    say nothing of the service or why, on every channel (a Telegram notification or
+    an SMS preview shows on a locked screen); a counselor's own words pass as written.
+    Check-ins choose their wording when they are dispatched (``aftercare.dispatcher``).
+    """
+    kind, _, rest = key.partition(":")
+    if kind not in ("joined", "closed"):
+        return text
+    careful = contact.discreet
+    if not careful and rest.isdigit():
+        escalation = await session.get(Escalation, int(rest))
+        careful = escalation is not None and escalation.reason == "safe_word"
+    return get_texts(contact.locale or "en")(f"discreet.{kind}") if careful else text
 
 
 async def relay_to_survivor(

@@ -55,8 +55,7 @@ from bot.channels.sms_text import normalize_number, split_for_sms
 from bot.outbox import SendResult, backoff
 from bot.runtime import Runtime
 from bot.settings import Settings
-from bot.storage.models import Contact, Escalation
-from dialogs.texts import get_texts
+from bot.storage.models import Contact
 from escalation.models import OutboxItem
 
 __all__ = [
@@ -423,9 +422,6 @@ class TwilioSender:
             if frozen:
                 assert send.text_enc is not None
                 text = self.runtime.pipeline.cipher.decrypt(send.text_enc)
-            elif item is not None and contact is not None and item.contact_id == contact.id:
-                # A survivor's row (a counselor's page has no contact of its own).
-                text = await _careful_text(session, item.idempotency_key, contact, text)
             rows = (
                 await session.execute(select(SmsPart).where(SmsPart.send_id == send.id))
             ).scalars()
@@ -519,22 +515,3 @@ class TwilioSender:
             send.updated_at = now
             if error is not None:
                 send.last_error = error
-
-
-async def _careful_text(session: AsyncSession, key: str, contact: Contact, text: str) -> str:
-    """Neutral wording for messages the service starts when the phone may be watched.
-
-    A discreet contact, or a handoff that began with the safe word, gets texts
-    that say nothing of the service or why; a counselor's own words pass as written.
-    """
-    kind, _, rest = key.partition(":")
-    texts = get_texts(contact.locale or "en")
-    if kind in ("joined", "closed"):
-        careful = contact.discreet
-        if not careful and rest.isdigit():
-            escalation = await session.get(Escalation, int(rest))
-            careful = escalation is not None and escalation.reason == "safe_word"
-        return texts(f"discreet.{kind}") if careful else text
-    if kind == "checkin" and contact.discreet:
-        return texts.entries.get("checkins.message_discreet", text)
-    return text

@@ -192,6 +192,34 @@ async def test_warm_handoff_relays_both_ways_and_closes_gently(
         assert await session.scalar(select(func.count()).select_from(Message)) == 0
 
 
+@pytest.mark.parametrize("channel", ["web", "telegram"])
+async def test_watched_phone_gets_neutral_handoff_texts_on_every_channel(
+    runtime: Runtime, clock: Clock, channel: str
+) -> None:
+    """Discreet mode: "a counselor joined" must not show on a locked screen, any channel."""
+    counselor = await add_counselor(runtime, "pri", position="primary")
+    await say(runtime, "hi", channel=channel)
+    await say(runtime, "discreet on", channel=channel)
+    await say(runtime, "talk to a person", channel=channel)
+    escalation = await escalation_row(runtime)
+    cipher = runtime.pipeline.cipher
+    async with runtime.db.sessions() as session, session.begin():
+        await service.claim(session, escalation.id, counselor, clock(), cipher, TEXTS)
+        await service.relay_to_survivor(
+            session, escalation.id, counselor, "Hi, I'm Sam.", cipher, clock()
+        )
+    async with runtime.db.sessions() as session, session.begin():
+        await service.close(session, escalation.id, counselor, "resolved", clock(), cipher, TEXTS)
+    async with runtime.db.sessions() as session:
+        rows = (await session.scalars(select(OutboxItem).order_by(OutboxItem.id))).all()
+    texts = [json.loads(cipher.decrypt(r.payload_enc))["text"] for r in rows]
+    neutral = get_texts("en")
+    # A person's own words pass as written; what the service says of itself does not.
+    assert texts == [neutral("discreet.joined"), "Hi, I'm Sam.", neutral("discreet.closed")]
+    for revealing in ("counselor", "Harborline", "traffick", "abuse"):
+        assert revealing.lower() not in (texts[0] + texts[2]).lower()
+
+
 async def test_only_one_counselor_can_claim(runtime: Runtime, clock: Clock) -> None:
     one = await add_counselor(runtime, "one", on_call=True)
     two = await add_counselor(runtime, "two", on_call=True)
