@@ -101,8 +101,10 @@ class Analysis:
     tokens: int = 0
     words: list[str] = field(default_factory=list)
     # What the lexicon explicitly discounted: hyperbole or information-question
-    # spans, and cue matches it blocked or negated. A trained classifier may
-    # not turn these into an escalation on its own.
+    # spans, cue matches it blocked, and negated cues of a risk category ("I
+    # don't want to die"). A trained classifier may not turn these into an
+    # escalation on its own. A negated general-distress cue ("I'm not scared
+    # anymore", "no tengo miedo") denies no risk, so it vetoes nothing.
     vetoes: list[str] = field(default_factory=list)
 
 
@@ -261,7 +263,7 @@ def analyse(folded: Folded, lex: Lexicon, *, context: bool = False) -> Analysis:
                 out.vetoes.append(f"blocked:{fam.id}:{span.quoted()}")
             else:
                 out.hits.append(Hit(fam, span, state))
-                if state == "negated":
+                if state == "negated" and fam.categories:
                     out.vetoes.append(f"negated:{fam.id}:{span.quoted()}")
     for group in lex.means:
         out.means.extend(

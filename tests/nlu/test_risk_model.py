@@ -29,13 +29,23 @@ CASES_DIR = Path(__file__).parent / "risk_cases"
 # lexicon + classifier reached en 0.870 / es 0.826 urgent recall on test.yml and
 # en 0.417 / es 0.432 on fresh.yml (written before any change was made).
 HELD_OUT_SPLITS = ("test", "fresh")
-# blind.yml was written after the second pass was final and scored once (en
-# 48/60 urgent caught, 4/60 false alarms; es 45/60 and 3/60): it estimates the
-# screen on phrasings nobody tuned for and does NOT meet the targets. These
-# floors only stop regressions; never tune on blind.yml to raise them.
+# The blind sets estimate the screen on phrasings nobody tuned for and do NOT meet
+# the targets; each was scored once, and these floors (the figures then) only stop
+# regressions. Never tune on them to raise the floors.
+# - blind.yml: written after the second pass (en 48/60 urgent caught, es 45/60).
+#   After the third pass (new training data and cue families, chosen by
+#   cross-validation on train only): en 50/60, es 50/60.
+# - blind2.yml: written by an engineer who had seen neither the training data, the
+#   lexicon nor the other splits, before the third pass; scored once after it.
 BLIND_FLOOR = {
-    "en": {"urgent_recall": 0.8, "false_alarm_rate": 0.067},
-    "es": {"urgent_recall": 0.75, "false_alarm_rate": 0.05},
+    "blind": {
+        "en": {"urgent_recall": 0.833, "false_alarm_rate": 0.067},
+        "es": {"urgent_recall": 0.833, "false_alarm_rate": 0.034},
+    },
+    "blind2": {
+        "en": {"urgent_recall": 0.871, "false_alarm_rate": 0.034},
+        "es": {"urgent_recall": 0.9, "false_alarm_rate": 0.0},
+    },
 }
 
 
@@ -197,8 +207,10 @@ def test_vetoed_messages_never_escalate_on_the_classifier(text: str) -> None:
 
 
 def test_classifier_alone_needs_strong_probability_and_words() -> None:
+    # A message the lexicon reads as calm ("i bought a rope" is a moderate
+    # means cue of its own, see the corroboration test below).
     strong = _with(FixedModel({RiskLevel.HIGH: 0.95, RiskLevel.NONE: 0.05}))
-    result = strong.assess("i bought a rope today")
+    result = strong.assess("i went to the hardware store today")
     assert result.level == RiskLevel.HIGH
     assert any(re.fullmatch(r"classifier:high\(0\.9[0-9]\)", c) for c in result.cues)
     assert "suicide" in result.categories
@@ -206,9 +218,9 @@ def test_classifier_alone_needs_strong_probability_and_words() -> None:
     assert strong.assess("tonight?").level <= RiskLevel.MODERATE
     # Not strong: at most moderate from a calm lexicon reading.
     weak = _with(FixedModel({RiskLevel.HIGH: 0.7, RiskLevel.NONE: 0.3}))
-    assert weak.assess("i bought a rope today").level == RiskLevel.MODERATE
+    assert weak.assess("i went to the hardware store today").level <= RiskLevel.MODERATE
     # Never imminent from a calm lexicon reading.
-    assert _with(URGENT_99).assess("i bought a rope today").level == RiskLevel.HIGH
+    assert _with(URGENT_99).assess("i went to the hardware store today").level == RiskLevel.HIGH
 
 
 def test_classifier_raises_one_level_from_the_lexicon() -> None:
@@ -218,6 +230,25 @@ def test_classifier_raises_one_level_from_the_lexicon() -> None:
     assert unsure.assess("i feel so alone").level == RiskLevel.MODERATE
     assert _with(URGENT_99).assess("I want to die").level == RiskLevel.IMMINENT
     assert sure.assess("I want to die").level == RiskLevel.HIGH
+
+
+def test_negated_general_distress_does_not_veto_the_classifier() -> None:
+    # "not scared" denies no risk: the classifier may still escalate ...
+    result = _with(URGENT_99).assess("everything is ready, i'm not scared anymore")
+    assert result.level == RiskLevel.HIGH, result
+    # ... while a negated risk cue still vetoes it.
+    assert _with(URGENT_99).assess("i'm not going to kill myself").level <= RiskLevel.MODERATE
+
+
+def test_categorised_moderate_cue_steps_up_on_weaker_evidence() -> None:
+    fixed = FixedModel({RiskLevel.HIGH: 0.65, RiskLevel.MODERATE: 0.35})
+    leaning = _with(fixed)
+    # A moderate suicide cue (means saved up) and a classifier leaning high corroborate.
+    assert leaning.assess("i've been saving my meds for weeks").level == RiskLevel.HIGH
+    # General distress without a category needs ``one_level``.
+    assert leaning.assess("i feel so alone").level == RiskLevel.MODERATE
+    strict = RiskScreen.default().with_model(fixed, ModelPolicy(corroborated=0.8))  # type: ignore[arg-type]
+    assert strict.assess("i've been saving my meds for weeks").level == RiskLevel.MODERATE
 
 
 def test_policy_is_adjustable() -> None:
@@ -292,13 +323,15 @@ def test_splits_are_large_varied_and_cover_every_level_and_category(lang: str) -
 
 
 def test_held_out_splits_share_no_phrasing() -> None:
-    for split in ("train", *HELD_OUT_SPLITS, "blind"):
+    for split in ("train", *HELD_OUT_SPLITS, "blind", "blind2"):
         for lang in LANGUAGES:
             keys = [_key(e.text) for e in load_examples(split, [lang])]
             assert len(set(keys)) == len(keys), f"duplicate lines in {lang}/{split}"
     train = {_key(e.text) for e in load_examples("train")}
-    cases = {_key(t) for t in _case_texts()}
-    held = {s: {_key(e.text) for e in load_examples(s)} for s in (*HELD_OUT_SPLITS, "blind")}
+    # A one-word greeting ("hi") is no phrasing to leak: cases may share it.
+    cases = {_key(t) for t in _case_texts() if len(_key(t).split()) > 1}
+    blind = ("blind", "blind2")
+    held = {s: {_key(e.text) for e in load_examples(s)} for s in (*HELD_OUT_SPLITS, *blind)}
     for split, keys in held.items():
         assert not keys & train, (split, sorted(keys & train))
         assert not keys & cases, (split, sorted(keys & cases))
@@ -346,10 +379,11 @@ def test_held_out_targets(screen: RiskScreen, split: str) -> None:
         assert section["false_alarm_rate"] <= TARGETS["false_alarm_rate"], (split, lang, section)
 
 
-def test_blind_set_does_not_regress(screen: RiskScreen) -> None:
-    languages = _held_out(screen, "blind")
-    for lang, floor in BLIND_FLOOR.items():
+@pytest.mark.parametrize("split", sorted(BLIND_FLOOR))
+def test_blind_sets_do_not_regress(screen: RiskScreen, split: str) -> None:
+    languages = _held_out(screen, split)
+    for lang, floor in BLIND_FLOOR[split].items():
         section = languages[lang]
-        assert section["urgent_support"] >= 60 and section["none_support"] >= 60
+        assert section["urgent_support"] >= 60 and section["none_support"] >= 30
         assert section["urgent_recall"] >= floor["urgent_recall"], (lang, section)
         assert section["false_alarm_rate"] <= floor["false_alarm_rate"], (lang, section)
