@@ -63,7 +63,7 @@ from sqlalchemy import func, insert, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from aftercare.dispatcher import CheckinDispatcher, checkin_text
+from aftercare.dispatcher import MAX_GROWTH, CheckinDispatcher, checkin_text
 from aftercare.models import Checkin, CheckinPreferences
 from bot.crypto import Cipher
 from bot.storage.db import Database
@@ -446,7 +446,8 @@ def main(argv: list[str] | None = None) -> int:
         "Target: lateness p99 <= 2 s, none lost or doubled.",
         "",
         "The real dispatcher loop (`run_forever`: `run_once`, then `next_wait`), batches of",
-        f"{BATCH}, poll {POLL:.0f} s, over a whole hour of due times: 30% at :00 sharp",
+        f"{BATCH} (doubling up to {BATCH * MAX_GROWTH} while they come back full), poll",
+        f"{POLL:.0f} s, over a whole hour of due times: 30% at :00 sharp",
         f"({burst:,} at once), 15% at :30, 5% each at :15 and :45, 45% spread over the hour;",
         "1.5% of contacts stopped or unreachable (must be cancelled), 10% chose named wording.",
         "Virtual clock shared by the dispatcher processes: it runs with real time while any",

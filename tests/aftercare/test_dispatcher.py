@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import signal
 import sys
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
 from aftercare import service
-from aftercare.dispatcher import CheckinDispatcher, from_runtime
+from aftercare.dispatcher import MIN_GAP, CheckinDispatcher, checkin_text, from_runtime
 from aftercare.models import Checkin
 from aftercare.rules import Rule
 from bot.runtime import Runtime
@@ -221,3 +223,141 @@ async def test_two_dispatchers_at_once_send_each_exactly_once(
         count = await session.scalar(select(func.count(func.distinct(OutboxItem.idempotency_key))))
         total = await session.scalar(select(func.count(OutboxItem.id)))
     assert count == total == 200
+
+
+async def _people(runtime: Runtime, clock: Clock, people: list[dict[str, object]]) -> list[int]:
+    """One contact and one check-in (due within 3 hours) per entry; ``named`` stores the
+    choice of named check-ins, the other keys are contact columns. Contact ids in order."""
+    ids = []
+    async with runtime.db.sessions() as session, session.begin():
+        for i, person in enumerate(people):
+            values: dict[str, object] = {
+                "channel": "web", "address_enc": b"x", "locale": "en", "discreet": False,
+                "stopped": False,
+            }  # fmt: skip
+            values.update({k: v for k, v in person.items() if k != "named"})
+            contact = Contact(
+                address_hash=f"p{i}", country="US", locale_chosen=False,
+                created_at=clock(), last_seen_at=clock(), **values,
+            )  # fmt: skip
+            session.add(contact)
+            await session.flush()
+            if person.get("named"):
+                await service.set_preferences(session, contact, clock(), discreet=False)
+            await service.schedule(
+                session, contact, Rule("once", at=clock() + timedelta(hours=2)), clock()
+            )
+            ids.append(contact.id)
+    return ids
+
+
+async def test_each_person_gets_their_wording_in_one_batch_and_the_stopped_nothing(
+    runtime: Runtime, clock: Clock
+) -> None:
+    people: list[dict[str, object]] = [
+        {"locale": "en"},
+        {"locale": "es", "channel": "sms"},
+        {"locale": "en", "named": True},
+        {"locale": "es", "named": True, "channel": "telegram"},
+        {"locale": "en", "named": True, "discreet": True},  # Discreet mode on: neutral.
+        {"locale": None, "named": True},
+        {"locale": "en", "stopped": True},
+        {"locale": "es", "named": True, "address_enc": None},  # Unreachable.
+    ]
+    contacts = await _people(runtime, clock, people)
+    clock.advance(hours=3)
+    events = await from_runtime(runtime).run_once()
+    kinds = {e["contact_id"]: e["type"] for e in events}
+    assert [kinds[c] for c in contacts] == ["checkin.sent"] * 6 + ["checkin.cancelled"] * 2
+    async with runtime.db.sessions() as session:
+        rows = (
+            await session.execute(
+                select(OutboxItem.contact_id, OutboxItem.channel, OutboxItem.payload_enc)
+            )
+        ).all()
+    cipher = runtime.pipeline.cipher
+    got = {c: (channel, json.loads(cipher.decrypt(p))["text"]) for c, channel, p in rows}
+    expected = [
+        ("web", checkin_text("en", True)),
+        ("sms", checkin_text("es", True)),
+        ("web", checkin_text("en", False)),
+        ("telegram", checkin_text("es", False)),
+        ("web", checkin_text("en", True)),
+        ("web", checkin_text("en", False)),
+    ]
+    assert [got.get(c) for c in contacts] == [*expected, None, None]
+    assert checkin_text("en", True) != checkin_text("en", False)
+    assert await _statuses(runtime.db) == ["sent"] * 6 + ["cancelled"] * 2
+
+
+async def test_a_crowd_goes_out_in_growing_batches_each_once_with_its_times(
+    runtime: Runtime, clock: Clock
+) -> None:
+    await _many(runtime, clock, 150)
+    clock.advance(hours=3)
+    now = clock()
+    dispatcher = CheckinDispatcher(runtime.db, runtime.pipeline.cipher, clock, batch=10)
+    sizes: list[int] = []
+    real_send = dispatcher.send_batch
+
+    async def send_batch() -> tuple[int, list[dict[str, Any]]]:
+        claimed, events = await real_send()
+        sizes.append(claimed)
+        return claimed, events
+
+    dispatcher.send_batch = send_batch  # type: ignore[method-assign]
+    events = await dispatcher.run_once()
+    assert sizes == [10, 20, 40, 40, 40, 0]  # Doubling while full, up to 4 x batch.
+    sent = [e["checkin_id"] for e in events if e["type"] == "checkin.sent"]
+    assert len(sent) == len(set(sent)) == 150
+    assert {e["lateness_seconds"] for e in events} == {3600.0}  # Due 2 h in, sent at 3 h.
+    async with runtime.db.sessions() as session:
+        checkins = list((await session.execute(select(Checkin))).scalars())
+        items = list((await session.execute(select(OutboxItem))).scalars())
+        # The outbox sender's own question: what may go now (stored times compare right).
+        ready = await session.scalar(
+            select(func.count(OutboxItem.id)).where(
+                OutboxItem.status == "pending", OutboxItem.next_attempt_at <= now
+            )
+        )
+        early = await session.scalar(
+            select(func.count(OutboxItem.id)).where(
+                OutboxItem.next_attempt_at <= now - timedelta(microseconds=1)
+            )
+        )
+    assert ready == 150 and early == 0
+    assert {(c.status, c.sequence, c.attempts) for c in checkins} == {("sent", 1, 1)}
+    assert {(c.sent_at, c.answer_due_at, c.updated_at) for c in checkins} == {
+        (now, now + timedelta(minutes=720), now)
+    }
+    assert {(i.status, i.attempts, i.next_attempt_at, i.created_at) for i in items} == {
+        ("pending", 0, now, now)
+    }
+    assert sorted(i.idempotency_key for i in items) == sorted(f"checkin:{c}:1" for c in sent)
+    assert await dispatcher.run_once() == []
+
+
+async def test_next_wait_wakes_at_the_due_moment(runtime: Runtime, clock: Clock) -> None:
+    dispatcher = from_runtime(runtime)
+    assert await dispatcher.next_wait() == dispatcher.poll_seconds  # Nothing scheduled.
+    await _many(runtime, clock, 1)
+    async with runtime.db.sessions() as session:
+        due = await session.scalar(select(Checkin.due_at))
+    assert due is not None
+    clock.now = due - timedelta(seconds=0.05)
+    assert await dispatcher.run_once() == []
+    assert await dispatcher.next_wait() == pytest.approx(0.05)  # Not the 0.2 s floor.
+    clock.now = due + timedelta(seconds=0.01)  # Fell due after the last claim: go now.
+    assert await dispatcher.next_wait() == 0.0
+    if not runtime.db.is_sqlite:
+        # Due at the last claim but not claimed: another worker holds it; look again soon.
+        other = Database(runtime.db.url)
+        try:
+            async with other.sessions() as session, session.begin():
+                await session.execute(select(Checkin.id).with_for_update())
+                assert await dispatcher.run_once() == []
+                assert await dispatcher.next_wait() == MIN_GAP
+        finally:
+            await other.close()
+    assert [e["type"] for e in await dispatcher.run_once()] == ["checkin.sent"]
+    assert await dispatcher.next_wait() == dispatcher.poll_seconds
