@@ -89,7 +89,7 @@ def _run(args: argparse.Namespace) -> int:
     else:
         from bot.web.app import create_app
 
-        app = create_app(settings, freeze_heap=True)
+        app = create_app(settings, serving=True)
         uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
     return 0
 

@@ -253,7 +253,7 @@ class Pipeline:
                     raise _AlreadyDone  # Another worker finished it first: undo ours.
         except _AlreadyDone:
             return await self._result_of(inbox_id)
-        await self._after_commit(turn.console_events)
+        await self._after_commit(turn.console_events, turn.page_now)
         return result
 
     async def _intent(self, text: str, command: Any) -> Intent:
@@ -268,16 +268,14 @@ class Pipeline:
             )
         return self._stored_result(result_enc)
 
-    async def _after_commit(self, console_events: list[dict[str, Any]]) -> None:
-        if not console_events:
-            return
+    async def _after_commit(self, console_events: list[dict[str, Any]], page_now: bool) -> None:
         try:
             for event in console_events:
                 await self.bus.publish(event)
         except STORAGE_ERRORS as exc:
             # The rows are committed; consoles still see them on their next refresh.
             log.warning("console publish failed: %s", type(exc).__name__)
-        if any(e["type"] in ("escalation.created", "risk") for e in console_events):
+        if page_now:
             self.wake_paging()
 
 
@@ -312,6 +310,9 @@ class _TurnContext:
         self.replies: list[Reply] = []
         # For the console bus, published after the transaction commits.
         self.console_events: list[dict[str, Any]] = []
+        # An escalation became due for paging this turn: wake the pager after commit.
+        # (A repeat alarm at the same level changes nothing the pager would do.)
+        self.page_now = False
         self.erased = False
 
     async def run(self) -> TurnResult:
@@ -521,6 +522,7 @@ class _TurnContext:
         )
         self.session.add(escalation)
         await self.session.flush()
+        self.page_now = True
         self.events.append(
             Event(
                 "escalation.created",
@@ -542,6 +544,7 @@ class _TurnContext:
             escalation.next_page_at = escalation.next_page_at and min(
                 escalation.next_page_at, self.now
             )
+            self.page_now = escalation.next_page_at is not None
         escalation.categories = sorted({*escalation.categories, *self.risk.categories})
         cues = [cue.split(":", 1)[0] for cue in self.risk.cues]
         escalation.cues = list(dict.fromkeys([*escalation.cues, *cues]))

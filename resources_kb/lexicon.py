@@ -878,12 +878,20 @@ def place_words(folded: str) -> set[str]:
 def find_service_kind(text: str) -> str | None:
     """The kind of service asked for, when the text reads as a request for one."""
     folded = fold(text)
-    for kind, phrases in SERVICE_KINDS.items():
-        for phrase in phrases:
-            if re.search(rf"\b{re.escape(fold(phrase))}\b", folded):
-                named = find_place(folded) is not None
-                return kind if named or _REQUEST.search(folded) else None
+    for kind, pattern in _service_kind_patterns():
+        if pattern.search(folded):
+            named = find_place(folded) is not None
+            return kind if named or _REQUEST.search(folded) else None
     return None
+
+
+@lru_cache(maxsize=1)
+def _service_kind_patterns() -> list[tuple[str, re.Pattern[str]]]:
+    """One compiled alternation per kind, in SERVICE_KINDS order (the first kind wins)."""
+    return [
+        (kind, re.compile(r"\b(?:" + "|".join(re.escape(fold(p)) for p in phrases) + r")\b"))
+        for kind, phrases in SERVICE_KINDS.items()
+    ]
 
 
 _SUFFIXES = (

@@ -107,6 +107,10 @@ class KnowledgeBase:
     def article(self, article_id: str, locale: str) -> Article | None:
         return self._contents.by_id.get((locale, article_id))
 
+    def warm(self) -> None:
+        """Build every locale's index now; otherwise the first question pays for it."""
+        self._contents.build()
+
     def ask(self, question: str, locale: str = "en", jurisdiction: str = "US") -> KbAnswer:
         hits = self._contents.index(locale).search(question, jurisdiction)
         confident = bool(hits) and hits[0].score >= self.threshold

@@ -3,4 +3,4 @@
 from bot.settings import get_settings
 from bot.web.app import create_app
 
-app = create_app(get_settings(), freeze_heap=True)
+app = create_app(get_settings(), serving=True)

@@ -183,3 +183,26 @@ async def test_odd_input_gets_a_reply_not_a_crash(runtime: Runtime, text: str) -
     result = await say(runtime, text)
     assert result.status == "ok"
     assert result.replies
+
+
+async def test_pager_is_woken_only_when_an_escalation_falls_due(runtime: Runtime) -> None:
+    """Waking the pager costs a write transaction: only when there is paging to do."""
+    wakes = 0
+
+    def wake() -> None:
+        nonlocal wakes
+        wakes += 1
+
+    runtime.pipeline.wake_paging = wake
+    await say(runtime, "hi")
+    await say(runtime, "I feel so alone lately")  # Moderate: no escalation.
+    assert wakes == 0
+    await say(runtime, "can my boss keep my passport")  # High: a new escalation.
+    assert wakes == 1
+    await say(runtime, "he took my passport and says I owe him")  # The same level again.
+    assert wakes == 1
+    await say(runtime, "I have the pills in my hand right now")  # Raised to imminent.
+    assert wakes == 2
+    async with runtime.db.sessions() as session:
+        levels = (await session.scalars(select(Escalation.level))).all()
+    assert levels == ["imminent"]
