@@ -42,7 +42,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Generic, Protocol, TypeVar, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import bindparam, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from escalation.accounts import audit
@@ -277,20 +277,25 @@ def _iso(moment: datetime) -> str:
 # --- database edge ------------------------------------------------------------------
 
 
+_MAYBE_RUNNING = or_(
+    Shift.weekday.is_not(None),
+    (Shift.starts_at <= bindparam("now")) & (Shift.ends_at > bindparam("now")),
+)
+# Built once: the pipeline reads the roster on every turn that might escalate.
+_ROSTER = (
+    select(Counselor, Shift)
+    .outerjoin(Shift, (Shift.counselor_id == Counselor.id) & _MAYBE_RUNNING)
+    .where(Counselor.active.is_(True))
+)
+
+
 async def load_roster(session: AsyncSession, now: datetime) -> Roster[Counselor]:
     """The roster at ``now`` from the shifts and counselors tables (read only).
 
     One query (active accounts with their weekly shifts and running covers):
     it runs on the paging path, where every round trip is waited for.
     """
-    maybe_running = or_(
-        Shift.weekday.is_not(None), (Shift.starts_at <= now) & (Shift.ends_at > now)
-    )
-    rows = await session.execute(
-        select(Counselor, Shift)
-        .outerjoin(Shift, (Shift.counselor_id == Counselor.id) & maybe_running)
-        .where(Counselor.active.is_(True))
-    )
+    rows = await session.execute(_ROSTER, {"now": now})
     counselors: dict[int, Counselor] = {}
     shifts: list[Shift] = []
     for counselor, shift in rows.all():
