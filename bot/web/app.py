@@ -109,8 +109,11 @@ def create_app(
         app.state.runtime = runtime or await build_runtime(settings)
         if serving:
             # Index the knowledge base before the first survivor asks (about 0.3 s
-            # that would otherwise stall every chat waiting behind that question).
-            await asyncio.to_thread(app.state.runtime.kb.warm)
+            # that would otherwise stall every chat waiting behind that question):
+            # first load what the database serves, so only that gets indexed.
+            rt = app.state.runtime
+            await rt.kb.refresh(rt.db)
+            await asyncio.to_thread(rt.kb.warm)
             # Models, the KB index and imports live as long as the process: keep the
             # collector from walking them again on every full collection (a pause).
             gc.freeze()
