@@ -15,11 +15,16 @@ from __future__ import annotations
 
 import importlib
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Gate", "gate"]
+# The wrapper every lexicon list is compiled in: a match starts and ends on token edges.
+WRAP = "(?=[a-z0-9])(?<![a-z0-9])(?:{})(?![a-z0-9])"
+_RUN = re.compile(r"[a-z0-9]+")
+_MAX_CACHED_TOKENS = 50_000  # per list; cleared when full (a flood of random words)
+
+__all__ = ["Gate", "Scanner", "gate", "gate_and_scanner", "token_starts"]
 
 # The parser behind `re` (private, but stable in CPython 3.11); without it,
 # nothing is gated and every scan runs.
@@ -130,12 +135,79 @@ def _firsts(pattern: str) -> _Firsts | None:
 
 def gate(patterns: Iterable[str]) -> Gate | None:
     """The gate of a list of (already folded) patterns; None: always scan."""
-    words: set[str] = set()
-    prefixes: set[str] = set()
-    for pattern in patterns:
-        firsts = _firsts(pattern)
-        if firsts is None:
-            return None
-        for text, whole in firsts:
-            (words if whole else prefixes).add(text)
-    return Gate(frozenset(words), tuple(sorted(prefixes)))
+    return gate_and_scanner(patterns)[0]
+
+
+def gate_and_scanner(patterns: Iterable[str]) -> tuple[Gate | None, Scanner | None]:
+    """Both ways of skipping work for one list, from one parse of its patterns."""
+    listed = list(patterns)
+    firsts: list[_Firsts] = []
+    for pattern in listed:
+        found = _firsts(pattern)
+        if found is None:
+            return None, None
+        firsts.append(found)
+    words = {text for f in firsts for text, whole in f if whole}
+    prefixes = {text for f in firsts for text, whole in f if not whole}
+    return Gate(frozenset(words), tuple(sorted(prefixes))), Scanner(listed, firsts)
+
+
+def token_starts(text: str) -> list[tuple[int, str]]:
+    """(offset, token) of every run of letters and digits: where a match can start."""
+    return [(m.start(), m.group()) for m in _RUN.finditer(text)]
+
+
+class Scanner:
+    """A pattern list's matches, trying at each token only the patterns that can start there.
+
+    One alternation over hundreds of patterns makes ``re`` try every pattern at
+    every token ("i", "a", "do" open dozens of them). Here each pattern's first
+    tokens (as for ``Gate``) pick, per token of the message, the patterns worth
+    trying; those are tried in their list order with ``match`` at that token.
+    The result equals ``regex.finditer`` over the whole text: the same
+    leftmost-first choice among the same candidate patterns, the same
+    non-overlapping left-to-right walk. ``None`` from ``scanner()`` (a pattern
+    whose first token cannot be bounded) keeps the plain scan.
+    """
+
+    __slots__ = ("_by_prefix", "_by_word", "_compiled", "_for_token", "_patterns", "_widest")
+
+    def __init__(self, patterns: Sequence[str], firsts: Sequence[_Firsts]) -> None:
+        self._patterns = tuple(patterns)
+        self._by_word: dict[str, list[int]] = {}
+        self._by_prefix: dict[str, list[int]] = {}
+        for i, starts in enumerate(firsts):
+            for text, whole in starts:
+                (self._by_word if whole else self._by_prefix).setdefault(text, []).append(i)
+        self._widest = max(map(len, self._by_prefix), default=0)
+        self._compiled: dict[tuple[int, ...], re.Pattern[str] | None] = {(): None}
+        self._for_token: dict[str, re.Pattern[str] | None] = {}
+
+    def finditer(self, text: str, starts: Sequence[tuple[int, str]]) -> Iterator[re.Match[str]]:
+        end = 0
+        for offset, token in starts:
+            if offset < end:  # inside the previous match: finditer would not look here
+                continue
+            try:
+                pattern = self._for_token[token]
+            except KeyError:
+                pattern = self._pattern_for(token)
+            if pattern is None:
+                continue
+            m = pattern.match(text, offset)
+            if m is not None:
+                end = m.end()
+                yield m
+
+    def _pattern_for(self, token: str) -> re.Pattern[str] | None:
+        chosen = set(self._by_word.get(token, ()))
+        for k in range(1, min(len(token), self._widest) + 1):
+            chosen.update(self._by_prefix.get(token[:k], ()))
+        key = tuple(sorted(chosen))
+        if key not in self._compiled:
+            parts = "|".join(f"(?:{self._patterns[i]})" for i in key)
+            self._compiled[key] = re.compile(WRAP.format(parts))
+        if len(self._for_token) >= _MAX_CACHED_TOKENS:
+            self._for_token.clear()
+        pattern = self._for_token[token] = self._compiled[key]
+        return pattern

@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 
 from bot.types import RiskLevel
-from nlu.risk.gates import Gate, gate
+from nlu.risk.gates import WRAP, Gate, Scanner, gate_and_scanner
 from nlu.risk.normalize import fold_pattern
 
 __all__ = ["CATEGORIES", "Family", "Lexicon", "LexiconError", "MeansGroup", "load_lexicon"]
@@ -62,8 +62,10 @@ class Family:
     # The level the cue reaches when the message also names a time ("⚰️ soon",
     # "I want it all to end tonight"); None keeps ``level``.
     timed: RiskLevel | None = None
-    # The tokens a match can start with (None: any); see nlu.risk.gates.
+    # The tokens a match can start with (None: any), and the per-token scan that
+    # tries only the patterns that can start there; see nlu.risk.gates.
     gate: Gate | None = None
+    scanner: Scanner | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +76,7 @@ class MeansGroup:
     # A bare mention with a time and little else ("rope. tonight.") is a plan.
     bare: bool = False
     gate: Gate | None = None
+    scanner: Scanner | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,12 +86,16 @@ class Lexicon:
     emoji: Mapping[str, str]
     modifiers: Mapping[str, re.Pattern[str]]
     gates: Mapping[str, Gate | None] = field(default_factory=dict)
+    scanners: Mapping[str, Scanner | None] = field(default_factory=dict)
 
     def modifier(self, name: str) -> re.Pattern[str]:
         return self.modifiers[name]
 
     def gate(self, name: str) -> Gate | None:
         return self.gates.get(name)
+
+    def scanner(self, name: str) -> Scanner | None:
+        return self.scanners.get(name)
 
 
 def compile_alternation(patterns: Sequence[str], emoji: Mapping[str, str]) -> re.Pattern[str]:
@@ -98,7 +105,7 @@ def compile_alternation(patterns: Sequence[str], emoji: Mapping[str, str]) -> re
     try:
         parts = "|".join(f"(?:{fold_pattern(p, emoji)})" for p in patterns)
         # The lookahead lets the engine skip spaces and punctuation cheaply.
-        return re.compile(rf"(?=[a-z0-9])(?<![a-z0-9])(?:{parts})(?![a-z0-9])")
+        return re.compile(WRAP.format(parts))
     except (re.error, ValueError) as exc:
         raise LexiconError(f"bad pattern in {list(patterns)[:3]}...: {exc}") from exc
 
@@ -118,10 +125,10 @@ def _compile_negation(lists: Mapping[str, list[str]], emoji: Mapping[str, str]) 
         raise LexiconError(f"bad negator or glue pattern: {exc}") from exc
 
 
-def _gate(patterns: Sequence[str], emoji: Mapping[str, str]) -> Gate | None:
+def _gate(patterns: Sequence[str], emoji: Mapping[str, str]) -> tuple[Gate | None, Scanner | None]:
     if not patterns:
-        return Gate(frozenset(), ())  # an empty list never matches
-    return gate(fold_pattern(p, emoji) for p in patterns)
+        return Gate(frozenset(), ()), None  # an empty list never matches
+    return gate_and_scanner(fold_pattern(p, emoji) for p in patterns)
 
 
 def _str_list(value: Any, where: str) -> list[str]:
@@ -227,6 +234,10 @@ class _Builder:
 
     def build(self) -> Lexicon:
         emoji = dict(self.emoji)
+        fam_skips = {fid: _gate(f.patterns, emoji) for fid, f in self.families.items()}
+        means_skips = {mid: _gate(pats, emoji) for mid, (_, pats) in self.means.items()}
+        list_skips = {name: _gate(pats, emoji) for name, pats in self.lists.items()}
+        list_skips.pop("negators")  # matched against a window, not scanned
         families = tuple(
             Family(
                 id=fid,
@@ -237,7 +248,8 @@ class _Builder:
                 context_boost=f.context_boost,
                 minor=f.minor,
                 timed=f.timed,
-                gate=_gate(f.patterns, emoji),
+                gate=fam_skips[fid][0],
+                scanner=fam_skips[fid][1],
             )
             for fid, f in self.families.items()
         )
@@ -247,16 +259,20 @@ class _Builder:
                 escalates=frozenset(esc),
                 regex=compile_alternation(pats, emoji),
                 bare=mid in self.bare,
-                gate=_gate(pats, emoji),
+                gate=means_skips[mid][0],
+                scanner=means_skips[mid][1],
             )
             for mid, (esc, pats) in self.means.items()
         )
         modifiers = {name: compile_alternation(pats, emoji) for name, pats in self.lists.items()}
         modifiers["negators"] = _compile_negation(self.lists, emoji)
-        gates = {name: _gate(pats, emoji) for name, pats in self.lists.items()}
-        gates.pop("negators")  # matched against a window, not scanned
         return Lexicon(
-            families=families, means=means, emoji=emoji, modifiers=modifiers, gates=gates
+            families=families,
+            means=means,
+            emoji=emoji,
+            modifiers=modifiers,
+            gates={name: skip[0] for name, skip in list_skips.items()},
+            scanners={name: skip[1] for name, skip in list_skips.items()},
         )
 
 

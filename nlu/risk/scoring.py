@@ -17,7 +17,7 @@ from itertools import islice
 from typing import Literal
 
 from bot.types import RiskLevel
-from nlu.risk.gates import Gate
+from nlu.risk.gates import Gate, Scanner, token_starts
 from nlu.risk.lexicon import Family, Lexicon, MeansGroup
 from nlu.risk.normalize import Folded
 
@@ -145,15 +145,21 @@ def _distance(a: Span, b: Span) -> int:
 def _spans(
     regex: re.Pattern[str],
     folded: Folded,
-    gate: Gate | None = None,
-    tokens: frozenset[str] = frozenset(),
+    gate: Gate | None,
+    scanner: Scanner | None,
+    ctx: _Context,
 ) -> Iterator[Span]:
     # A gate that admits none of the message's tokens: no match is possible.
-    if gate is not None and not gate.admits(tokens):
+    if gate is not None and not gate.admits(ctx.tokens):
         return
+    found = (
+        regex.finditer(folded.text)
+        if scanner is None
+        else scanner.finditer(folded.text, ctx.starts)
+    )
     # A few matches per pattern list are plenty; capping keeps pathological
     # input (thousands of repeated cues or emoji) linear.
-    for m in islice(regex.finditer(folded.text), _MAX_MATCHES):
+    for m in islice(found, _MAX_MATCHES):
         yield Span(m.start(), m.end(), folded.shown(m.start(), m.end()))
 
 
@@ -166,6 +172,7 @@ class _Context:
         self.lex = lex
         self.seg = _Segments(clean)
         self.tokens = frozenset(clean.split())
+        self.starts = token_starts(clean)
         # Hyperbole and information questions veto the classifier even when no
         # cue matched, so they are always read; the rest only once a cue needs it.
         self.figurative = [(name, s) for name in ("hyperbole", "info") for s in self.scan(name)]
@@ -177,7 +184,8 @@ class _Context:
 
     def scan(self, name: str) -> Iterator[Span]:
         """Spans of one modifier list (skipped when its gate rules a match out)."""
-        return _spans(self.lex.modifier(name), self.folded, self.lex.gate(name), self.tokens)
+        lex = self.lex
+        return _spans(lex.modifier(name), self.folded, lex.gate(name), lex.scanner(name), self)
 
     @property
     def blockers(self) -> list[Span]:
@@ -257,7 +265,7 @@ def analyse(folded: Folded, lex: Lexicon, *, context: bool = False) -> Analysis:
     out = Analysis(tokens=len(words), words=words)
     out.vetoes.extend(f"{name}:{span.quoted()}" for name, span in ctx.figurative)
     for fam in lex.families:
-        for span in _spans(fam.regex, folded, fam.gate, ctx.tokens):
+        for span in _spans(fam.regex, folded, fam.gate, fam.scanner, ctx):
             state = ctx.state(span, fam.negatable)
             if state is None:
                 out.vetoes.append(f"blocked:{fam.id}:{span.quoted()}")
@@ -268,7 +276,7 @@ def analyse(folded: Folded, lex: Lexicon, *, context: bool = False) -> Analysis:
     for group in lex.means:
         out.means.extend(
             MeansHit(group, s)
-            for s in _spans(group.regex, folded, group.gate, ctx.tokens)
+            for s in _spans(group.regex, folded, group.gate, group.scanner, ctx)
             if ctx.state(s) == "active"
         )
     if not (out.hits or out.means or context):

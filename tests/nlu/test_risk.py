@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -15,6 +16,7 @@ from hypothesis import strategies as st
 
 from bot.types import RiskAssessment, RiskLevel
 from nlu.risk import RiskScreen, assess
+from nlu.risk.gates import Scanner, token_starts
 from nlu.risk.lexicon import CATEGORIES
 from nlu.risk.screen import DEFAULT_FILES
 
@@ -197,9 +199,10 @@ def _ungated(screen: RiskScreen) -> RiskScreen:
     return RiskScreen(
         replace(
             lex,
-            families=tuple(replace(f, gate=None) for f in lex.families),
-            means=tuple(replace(m, gate=None) for m in lex.means),
+            families=tuple(replace(f, gate=None, scanner=None) for f in lex.families),
+            means=tuple(replace(m, gate=None, scanner=None) for m in lex.means),
             gates={},
+            scanners={},
         )
     )
 
@@ -265,3 +268,43 @@ def test_gate_words_and_prefixes() -> None:
     assert g.admits(frozenset({"i", "wanna"})) and g.admits(frozenset({"800mg"}))
     assert not g.admits(frozenset({"hello", "there"}))
     assert gate(["([a-z]+ ){0,2}die"]) is None  # cannot be bounded: always scanned
+
+
+# --- per-token scanners (nlu.risk.gates.Scanner): the same matches as one big scan --
+
+
+def _lists(screen: RiskScreen) -> list[tuple[str, re.Pattern[str], Scanner | None]]:
+    lex = screen.lexicon
+    out = [(f.id, f.regex, f.scanner) for f in lex.families]
+    out += [(m.id, m.regex, m.scanner) for m in lex.means]
+    return out + [(name, lex.modifier(name), lex.scanner(name)) for name in lex.scanners]
+
+
+def test_every_scanned_list_has_a_scanner(screen: RiskScreen) -> None:
+    assert [name for name, _, scanner in _lists(screen) if scanner is None] == []
+
+
+def test_scanners_find_exactly_what_the_whole_regex_finds(screen: RiskScreen) -> None:
+    lists = _lists(screen)
+    for text in _labelled_texts():
+        clean = screen.normalize(text)
+        starts = token_starts(clean)
+        for name, regex, scanner in lists:
+            assert scanner is not None
+            expected = [m.span() for m in regex.finditer(clean)]
+            assert [m.span() for m in scanner.finditer(clean, starts)] == expected, (name, text)
+
+
+def test_scanner_keeps_list_order_and_skips_inside_a_match() -> None:
+    from nlu.risk.gates import WRAP, gate_and_scanner
+
+    patterns = ["i want", "i want to die", "want to die", "kil+ me", "to"]
+    _, scanner = gate_and_scanner(patterns)
+    assert scanner is not None
+    text = "i want to die . kill me to"
+    regex = re.compile(WRAP.format("|".join(f"(?:{p})" for p in patterns)))
+    found = [m.group() for m in scanner.finditer(text, token_starts(text))]
+    # "i want" wins over the longer pattern listed after it; "want to die" starts
+    # inside that match and is not tried; "to" right after it is.
+    assert found == ["i want", "to", "kill me", "to"]
+    assert found == [m.group() for m in regex.finditer(text)]
