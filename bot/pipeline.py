@@ -21,7 +21,7 @@ from typing import Any, cast
 
 from redis.exceptions import RedisError
 from sqlalchemy import Table, bindparam, delete, insert, select, update
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 
 from aftercare import service as aftercare
 from bot.crypto import Cipher, address_hash
@@ -139,7 +139,7 @@ class Pipeline:
         try:
             if not await self._allowed(who, risk):
                 return self._rate_limited(message)
-            inbox_id, fresh, earlier = await self._persist_inbound(message, text)
+            inbox_id, fresh, earlier = await self._persist_inbound_once_more(message, text)
             if earlier is not None:
                 return earlier
             async with self.state.lock(who):
@@ -169,6 +169,23 @@ class Pipeline:
             reply = texts("crisis.degraded", **lines)
             return TurnResult([Reply(reply)], [], "degraded", texts.locale)
         return TurnResult([Reply(texts("errors.unavailable"))], [], "unavailable", texts.locale)
+
+    async def _persist_inbound_once_more(
+        self, message: InboundMessage, text: str
+    ) -> tuple[int, bool, TurnResult | None]:
+        """``_persist_inbound``, again on a fresh connection if the pooled one was dead.
+
+        A database restart leaves the pool holding closed connections; the first
+        use reports a disconnect and invalidates them all. The message must not
+        be lost to that: store it once more before giving up.
+        """
+        try:
+            return await self._persist_inbound(message, text)
+        except DBAPIError as exc:
+            if not exc.connection_invalidated:
+                raise
+            log.warning("inbound store hit a closed connection; storing again")
+            return await self._persist_inbound(message, text)
 
     async def _persist_inbound(
         self, message: InboundMessage, text: str

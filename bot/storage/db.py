@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, make_url, text
+from sqlalchemy import event, exc, make_url, text
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -22,6 +23,10 @@ from bot.storage.sqlite_driver import inline_first_connector
 __all__ = ["AsyncSession", "Database"]
 
 SQLITE_BUSY_TIMEOUT = 30.0
+# A pooled server connection idle longer than this is pinged before use (a server
+# restart or an idle timeout may have closed it). One used moments ago is not: a
+# ping per checkout costs three round trips on asyncpg, on every turn.
+IDLE_PING_SECONDS = 5.0
 
 
 class Database:
@@ -37,11 +42,13 @@ class Database:
             if path is not None:
                 kwargs["async_creator"] = inline_first_connector(path, SQLITE_BUSY_TIMEOUT)
         else:
-            kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
+            kwargs.update(pool_size=10, max_overflow=10)
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_connect)
             event.listen(self.engine.sync_engine, "begin", _sqlite_begin)
+        else:
+            _ping_when_idle(self.engine)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         # For transactions that read and then write: on SQLite they take the write
         # lock when they begin, so two of them never deadlock on the upgrade.
@@ -86,6 +93,34 @@ def _ensure_parent_dir(url: str) -> None:
     _, _, path = url.partition(":///")
     if path and path != ":memory:" and not path.startswith("file:"):
         Path(path).parent.mkdir(parents=True, exist_ok=True)
+
+
+def _ping_when_idle(engine: AsyncEngine) -> None:
+    """Like ``pool_pre_ping``, but only for connections idle past ``IDLE_PING_SECONDS``.
+
+    A dead connection raises ``DisconnectionError`` here, so the pool replaces it
+    before the caller sees it. One that dies while busy is reported as a
+    disconnect and invalidates the pool; ``Pipeline`` stores an inbound message
+    again on a fresh connection in that case.
+    """
+    dialect = engine.dialect
+
+    def checked_in(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    def checked_out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.pop("idle_since", None)
+        if since is None or time.monotonic() - since < IDLE_PING_SECONDS:
+            return
+        try:
+            alive = dialect.do_ping(dbapi_connection)
+        except Exception as error:
+            raise exc.DisconnectionError("idle connection failed its ping") from error
+        if not alive:
+            raise exc.DisconnectionError("idle connection failed its ping")
+
+    event.listen(engine.sync_engine.pool, "checkin", checked_in)
+    event.listen(engine.sync_engine.pool, "checkout", checked_out)
 
 
 def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:

@@ -5,18 +5,22 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from cryptography.fernet import Fernet
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.crypto import Cipher, InvalidToken, address_hash
+from bot.runtime import Runtime, build_runtime
 from bot.state import LocalState, RedisState, SharedState
 from bot.storage.migrate import upgrade
 from bot.storage.models import Base
+from bot.types import InboundMessage
 from tests.conftest import REDIS_TEST_URL, need_service
 
 
@@ -216,3 +220,82 @@ async def test_sqlite_waits_for_another_process_lock_off_the_event_loop(tmp_path
         ticking.cancel()
         other.close()
         await db.close()
+
+
+# --- PostgreSQL connections closed under the pool (a restart, an idle timeout) ---
+
+
+async def _close_server_side(url: str) -> int:
+    """Terminate every server connection to the database at ``url``; how many there were."""
+    import asyncpg
+
+    from tests.conftest import PG_ADMIN_URL
+
+    admin = await asyncpg.connect(PG_ADMIN_URL.replace("postgresql+asyncpg", "postgresql"))
+    try:
+        rows = await admin.fetch(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = $1 AND pid <> pg_backend_pid()",
+            url.rsplit("/", 1)[1],
+        )
+    finally:
+        await admin.close()
+    return len(rows)
+
+
+async def _pg_runtime(tmp_path: Path, pg_url: str) -> Runtime:
+    from tests.conftest import make_settings
+
+    return await build_runtime(make_settings(tmp_path, pg_url))
+
+
+def _message(n: int) -> InboundMessage:
+    return InboundMessage(
+        channel="web",
+        address="closed-conn",
+        text="what is a t visa",
+        provider_id=f"cc{n}",
+        received_at=datetime.now(UTC),
+    )
+
+
+async def test_a_busy_pool_stores_the_message_again_after_the_server_closed_it(
+    tmp_path: Path, pg_url: str
+) -> None:
+    runtime = await _pg_runtime(tmp_path, pg_url)
+    try:
+        assert (await runtime.pipeline.handle(_message(1))).status == "ok"
+        assert await _close_server_side(pg_url) >= 1
+        # Used moments ago, so not pinged: the first statement finds the connection
+        # dead, the pool is invalidated, and the message is stored on a new one.
+        result = await runtime.pipeline.handle(_message(2))
+        assert result.status == "ok" and result.replies
+        async with runtime.db.connect() as conn:
+            stored = (await conn.execute(text("SELECT count(*) FROM inbox"))).scalar()
+        assert stored == 2
+    finally:
+        await runtime.close()
+
+
+async def test_an_idle_connection_is_pinged_and_replaced_before_use(
+    tmp_path: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import bot.storage.db as db_module
+
+    runtime = await _pg_runtime(tmp_path, pg_url)
+    try:
+        assert (await runtime.pipeline.handle(_message(1))).status == "ok"
+        assert await _close_server_side(pg_url) >= 1
+        monkeypatch.setattr(db_module, "IDLE_PING_SECONDS", 0.0)
+        stored_again = []
+        original = runtime.pipeline._persist_inbound
+
+        async def counting(*args: object) -> object:
+            stored_again.append(1)
+            return await original(*args)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(runtime.pipeline, "_persist_inbound", counting)
+        assert (await runtime.pipeline.handle(_message(2))).status == "ok"
+        assert stored_again == [1]  # the ping caught it: no second attempt was needed
+    finally:
+        await runtime.close()
