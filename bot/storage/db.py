@@ -49,6 +49,7 @@ class Database:
             event.listen(self.engine.sync_engine, "begin", _sqlite_begin)
         else:
             _ping_when_idle(self.engine)
+        self._autocommit = self.engine.execution_options(isolation_level="AUTOCOMMIT")
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         # For transactions that read and then write: on SQLite they take the write
         # lock when they begin, so two of them never deadlock on the upgrade.
@@ -71,6 +72,17 @@ class Database:
     def connect(self) -> AsyncConnection:
         """A plain Core connection, for hot paths that need no ORM session."""
         return self.engine.connect()
+
+    def connect_single(self) -> AsyncConnection:
+        """A connection for single statements, each its own transaction.
+
+        On PostgreSQL it runs in autocommit: one round trip a statement instead
+        of BEGIN, the statement and COMMIT. On SQLite (statements run in-process)
+        it is a plain connection; commit as usual, which is a no-op in autocommit.
+        """
+        if self.is_sqlite:
+            return self.engine.connect()
+        return self._autocommit.connect()
 
     async def ping(self) -> None:
         async with self.engine.connect() as conn:
