@@ -76,12 +76,6 @@ if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
 return count
 """
 
-RELEASE_IF_HELD = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-"""
-LOCK_RETRY_SECONDS = 0.005
-
 
 class RedisState:
     def __init__(self, url: str, prefix: str = "harborline") -> None:
@@ -93,25 +87,22 @@ class RedisState:
         self.redis: Redis = Redis.from_pool(pool)  # Owns the pool: closed with it.
         self.prefix = prefix
         self._count_in_window = self.redis.register_script(COUNT_IN_WINDOW)
-        self._release = self.redis.register_script(RELEASE_IF_HELD)
 
     @asynccontextmanager
     async def lock(self, key: str) -> AsyncIterator[None]:
-        # The usual Redis lock: SET NX PX with a random token, released only by its
-        # holder (compare and delete in one script), expiring if a worker dies.
-        # Written out rather than redis-py's Lock, which costs twice the CPU per turn.
-        name = f"{self.prefix}:lock:{key}"
-        token = uuid.uuid4().hex
-        ttl_ms = int(LOCK_TTL_SECONDS * 1000)
-        deadline = time.monotonic() + LOCK_TTL_SECONDS
-        while not await self.redis.set(name, token, nx=True, px=ttl_ms):
-            if time.monotonic() >= deadline:
-                raise TimeoutError("conversation lock not acquired")
-            await asyncio.sleep(LOCK_RETRY_SECONDS)
+        lock = self.redis.lock(
+            f"{self.prefix}:lock:{key}",
+            timeout=LOCK_TTL_SECONDS,
+            blocking_timeout=LOCK_TTL_SECONDS,
+            sleep=0.005,
+        )
+        acquired = await lock.acquire(token=uuid.uuid4().hex.encode())
+        if not acquired:
+            raise TimeoutError("conversation lock not acquired")
         try:
             yield
         finally:
-            await self._release(keys=[name], args=[token])
+            await lock.release()
 
     async def allow(self, key: str, limit: int, window_seconds: float = 60.0) -> bool:
         # Fixed window counter: one INCR per message, expiring with the window. One
