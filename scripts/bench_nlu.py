@@ -5,8 +5,9 @@ latency, and the memory of a process that runs the NLU.
 
 Held-out sets are never trained on: nlu/data/*/test.yml (intents), and for the
 risk screen nlu/data/risk/*/test.yml, fresh.yml (a second set written later
-from scratch), blind.yml (written after the second pass) and blind2.yml (written
-without seeing the data or the lexicon, before the third pass, scored once).
+from scratch), blind.yml (written after the second pass), blind2.yml and
+blind3.yml (each written without seeing the data or the lexicon, before the
+third and the fourth pass, and scored once after it).
 """
 
 from __future__ import annotations
@@ -93,8 +94,10 @@ def main() -> int:
         "nlu/data/risk/*/blind.yml, written after that pass; `blind2` is "
         "nlu/data/risk/*/blind2.yml, written by an engineer who had seen neither the "
         "data nor the lexicon, before the third pass (training data and cue families "
-        "chosen by cross-validation on train only) and scored once after it: the "
-        "estimate for phrasings nobody tuned for.",
+        "chosen by cross-validation on train only) and scored once after it; `blind3` "
+        "is nlu/data/risk/*/blind3.yml, written the same way by another engineer before "
+        "the fourth pass and scored once after it. The blind sets are the estimate "
+        "for phrasings nobody tuned for.",
         "",
         "| measure | result | target | |",
         "|---|---|---|---|",

@@ -1,12 +1,14 @@
-"""Labelled risk examples: ``nlu/data/risk/<lang>/{train,test,fresh,blind,blind2}.yml``.
+"""Labelled risk examples: ``nlu/data/risk/<lang>/{train,test,fresh,blind,blind2,blind3}.yml``.
 
 ``train`` fits the classifier and is the only split to tune on (with
-cross-validation). ``test``, ``fresh``, ``blind`` and ``blind2`` are held out
+cross-validation). ``test``, ``fresh``, ``blind``, ``blind2`` and ``blind3`` are held out
 and only ever reported: ``fresh`` is a second set written later from scratch;
 ``blind`` was written after the second lexicon pass and scored once; ``blind2``
 was written by an engineer who had seen neither the training data, the lexicon
-nor the other splits, before the third pass, and was scored once after it. Its
-figure is the estimate for phrasings nobody tuned for.
+nor the other splits, before the third pass, and was scored once after it.
+``blind3`` was written the same way by another engineer before the fourth pass,
+and scored once with the third pass's screen and once after the fourth. Their
+figures are the estimate for phrasings nobody tuned for.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ __all__ = ["DATA_DIR", "HELD_OUT", "LANGUAGES", "RiskExample", "files_hash", "lo
 
 DATA_DIR = Path(__file__).resolve().parents[1] / "data" / "risk"
 LANGUAGES = ("en", "es")
-SPLITS = ("train", "test", "fresh", "blind", "blind2")
+SPLITS = ("train", "test", "fresh", "blind", "blind2", "blind3")
 # Held-out splits, never trained on, with what `nlu eval` calls them. `blind`
 # was written after the second pass was final and scored once: its figure is
 # the estimate for phrasings nobody tuned for (it has no target of its own).
@@ -35,6 +37,7 @@ HELD_OUT = {
     "fresh": "fresh held-out set",
     "blind": "blind check set (scored once, never used to tune)",
     "blind2": "second blind set (written without seeing the data, scored once)",
+    "blind3": "third blind set (written without seeing the data, before the fourth pass)",
 }
 
 

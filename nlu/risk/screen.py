@@ -86,8 +86,13 @@ class ModelPolicy:
     # farewell, means saved up, a threat described) the step to ``high`` needs
     # only P(level >= high) >= this: the cue and the classifier corroborate.
     # Cross-validated with ``strong``: 0.5 recalls +0.7 points (en) over 0.6
-    # for +0.2 points of false alarms.
-    corroborated: float = 0.5
+    # for +0.2 points of false alarms. Fourth pass: 0.4 (with the new veiled,
+    # debt, pursuit and control cue families) recalls +0.2..+1.0 points over
+    # 0.5 in 5-fold CV with no change in false alarms in either language (0.3
+    # adds +0.5 (es) for +0.4 points of false alarms on the tricky `none`
+    # messages; kept at 0.4 for the margin). ``strong`` stays 0.78: 0.75 puts
+    # the tricky-`none` false alarms at 5.0% (en) on the larger training split.
+    corroborated: float = 0.4
 
     def target(
         self,

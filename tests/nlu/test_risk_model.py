@@ -46,6 +46,14 @@ BLIND_FLOOR = {
         "en": {"urgent_recall": 0.871, "false_alarm_rate": 0.034},
         "es": {"urgent_recall": 0.9, "false_alarm_rate": 0.0},
     },
+    # blind3.yml: written like blind2 by another engineer, before the fourth pass
+    # (lines that turned out to equal a training line, a test case or another
+    # held-out line were removed first). The third pass's screen scored en 0.843
+    # (false alarms 0.057), es 0.927 (0.037); after the fourth pass, scored once:
+    "blind3": {
+        "en": {"urgent_recall": 0.867, "false_alarm_rate": 0.038},
+        "es": {"urgent_recall": 0.951, "false_alarm_rate": 0.038},
+    },
 }
 
 
@@ -323,14 +331,14 @@ def test_splits_are_large_varied_and_cover_every_level_and_category(lang: str) -
 
 
 def test_held_out_splits_share_no_phrasing() -> None:
-    for split in ("train", *HELD_OUT_SPLITS, "blind", "blind2"):
+    for split in ("train", *HELD_OUT_SPLITS, "blind", "blind2", "blind3"):
         for lang in LANGUAGES:
             keys = [_key(e.text) for e in load_examples(split, [lang])]
             assert len(set(keys)) == len(keys), f"duplicate lines in {lang}/{split}"
     train = {_key(e.text) for e in load_examples("train")}
     # A one-word greeting ("hi") is no phrasing to leak: cases may share it.
     cases = {_key(t) for t in _case_texts() if len(_key(t).split()) > 1}
-    blind = ("blind", "blind2")
+    blind = ("blind", "blind2", "blind3")
     held = {s: {_key(e.text) for e in load_examples(s)} for s in (*HELD_OUT_SPLITS, *blind)}
     for split, keys in held.items():
         assert not keys & train, (split, sorted(keys & train))
