@@ -149,4 +149,10 @@ def _sqlite_begin(connection: Any) -> None:
     # wrote in between; the busy timeout does not help in that case. Other sessions
     # keep the driver's own deferred BEGIN (no extra round trip; reads never wait).
     if connection.get_execution_options().get("begin_immediate", False):
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # Straight to the driver: a statement with no parameters and no result needs
+        # none of the engine's execution machinery (this runs on every turn).
+        cursor = connection.connection.dbapi_connection.cursor()
+        try:
+            cursor.execute("BEGIN IMMEDIATE")
+        finally:
+            cursor.close()

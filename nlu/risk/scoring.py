@@ -149,14 +149,13 @@ def _spans(
     scanner: Scanner | None,
     ctx: _Context,
 ) -> Iterator[Span]:
-    # A gate that admits none of the message's tokens: no match is possible.
-    if gate is not None and not gate.admits(ctx.tokens):
-        return
-    found = (
-        regex.finditer(folded.text)
-        if scanner is None
-        else scanner.finditer(folded.text, ctx.starts)
-    )
+    if scanner is not None:
+        # Its per-token lookups (cached) already skip every token no pattern starts with.
+        found = scanner.finditer(folded.text, ctx.starts)
+    elif gate is not None and not gate.admits(ctx.tokens):
+        return  # A gate that admits none of the message's tokens: no match is possible.
+    else:
+        found = regex.finditer(folded.text)
     # A few matches per pattern list are plenty; capping keeps pathological
     # input (thousands of repeated cues or emoji) linear.
     for m in islice(found, _MAX_MATCHES):
