@@ -56,7 +56,7 @@ async def build_runtime(
     url = settings.effective_database_url
     if migrate:
         await upgrade(url)
-    db = Database(url)
+    db = Database(url, settings.database_pool_size, settings.database_max_overflow)
     state = make_state(settings.redis_url, settings.redis_prefix)
     kb = kb or KnowledgeBase.from_files()
     if intents is None:

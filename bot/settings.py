@@ -27,6 +27,11 @@ class Settings(BaseSettings):
     # Storage. SQLAlchemy async URLs: sqlite+aiosqlite:///path or postgresql+asyncpg://...
     database_url: str = Field(default="", alias="DATABASE_URL")
     redis_url: str = Field(default="", alias="REDIS_URL")
+    # Connections each process keeps open to PostgreSQL, and how many more it may
+    # open in a burst. Every worker has its own pool: keep workers x (size +
+    # overflow) under the server's max_connections (100 by default).
+    database_pool_size: int = Field(default=24, ge=1, alias="DATABASE_POOL_SIZE")
+    database_max_overflow: int = Field(default=16, ge=0, alias="DATABASE_MAX_OVERFLOW")
     # Keys and channels in Redis start with this, so deployments can share a server.
     redis_prefix: str = Field(default="harborline", alias="REDIS_PREFIX")
     var_dir: Path = Field(default=DEFAULT_VAR_DIR, alias="HARBORLINE_VAR_DIR")

@@ -30,7 +30,7 @@ IDLE_PING_SECONDS = 5.0
 
 
 class Database:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, pool_size: int = 24, max_overflow: int = 16) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         kwargs: dict[str, Any] = {}
@@ -42,7 +42,11 @@ class Database:
             if path is not None:
                 kwargs["async_creator"] = inline_first_connector(path, SQLITE_BUSY_TIMEOUT)
         else:
-            kwargs.update(pool_size=10, max_overflow=10)
+            # Enough for every turn a busy worker has in flight plus its background
+            # loops: an overflow connection is closed when returned, and opening one
+            # (a server process, TLS, authentication, statements prepared again) costs
+            # more than the turn itself.
+            kwargs.update(pool_size=pool_size, max_overflow=max_overflow)
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_connect)

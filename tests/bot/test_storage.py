@@ -299,3 +299,15 @@ async def test_an_idle_connection_is_pinged_and_replaced_before_use(
         assert stored_again == [1]  # the ping caught it: no second attempt was needed
     finally:
         await runtime.close()
+
+
+async def test_pool_size_comes_from_settings(tmp_path: Path, pg_url: str) -> None:
+    from tests.conftest import make_settings
+
+    settings = make_settings(tmp_path, pg_url, DATABASE_POOL_SIZE=3, DATABASE_MAX_OVERFLOW=2)
+    runtime = await build_runtime(settings)
+    try:
+        pool = runtime.db.engine.sync_engine.pool
+        assert (pool.size(), pool._max_overflow) == (3, 2)  # type: ignore[attr-defined]
+    finally:
+        await runtime.close()
