@@ -153,15 +153,6 @@ def create_app(
     app.add_middleware(BodySizeLimit, limit=MAX_BODY_BYTES)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     templates = Jinja2Templates(directory=HERE / "templates")
-    app.include_router(rest_router)
-    app.include_router(auth_router)
-    app.include_router(console_router)
-    app.include_router(console_checkins_router)
-    app.include_router(admin_router)
-    for install in CHANNEL_INSTALLERS:
-        starter = install(app, settings)
-        if starter is not None:
-            channel_starters.append(starter)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -202,6 +193,13 @@ def create_app(
         )
         result = await runtime_.pipeline.handle(message)
         return JSONResponse(_chat_body(result), status_code=_STATUS.get(result.status, 200))
+
+    # The other channels' webhooks next, before the less busy routes.
+    app.include_router(rest_router)
+    for install in CHANNEL_INSTALLERS:
+        starter = install(app, settings)
+        if starter is not None:
+            channel_starters.append(starter)
 
     @app.get(
         "/api/chat/updates",
@@ -245,6 +243,13 @@ def create_app(
             status_code=200 if ready else 503,
         )
 
+    # Staff routes last: a request is matched against the routes in order (about
+    # 0.1 ms when dozens of admin and console routes come first), and survivors'
+    # messages are the busiest paths.
+    app.include_router(auth_router)
+    app.include_router(console_router)
+    app.include_router(console_checkins_router)
+    app.include_router(admin_router)
     return app
 
 
