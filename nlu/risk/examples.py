@@ -7,7 +7,8 @@ and only ever reported: ``fresh`` is a second set written later from scratch;
 was written by an engineer who had seen neither the training data, the lexicon
 nor the other splits, before the third pass, and was scored once after it.
 ``blind3`` was written the same way by another engineer before the fourth pass,
-and scored once with the third pass's screen and once after the fourth. Their
+and scored (aggregates only) with the third pass's screen and after the fourth
+and the fifth. Their
 figures are the estimate for phrasings nobody tuned for.
 """
 

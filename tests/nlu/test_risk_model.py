@@ -49,9 +49,11 @@ BLIND_FLOOR = {
     # blind3.yml: written like blind2 by another engineer, before the fourth pass
     # (lines that turned out to equal a training line, a test case or another
     # held-out line were removed first). The third pass's screen scored en 0.843
-    # (false alarms 0.057), es 0.927 (0.037); after the fourth pass, scored once:
+    # (false alarms 0.057), es 0.927 (0.037); after the fourth pass en 0.867
+    # (0.038), es 0.951 (0.037); after the fifth (scored a second time, still
+    # never read or tuned on), the floors below:
     "blind3": {
-        "en": {"urgent_recall": 0.867, "false_alarm_rate": 0.038},
+        "en": {"urgent_recall": 0.915, "false_alarm_rate": 0.038},
         "es": {"urgent_recall": 0.951, "false_alarm_rate": 0.038},
     },
 }
