@@ -31,6 +31,7 @@ from bot.pipeline import TurnResult
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings
 from bot.types import InboundMessage
+from bot.warmup import warm_up
 from bot.web.admin import router as admin_router
 from bot.web.auth import router as auth_router
 from bot.web.console import router as console_router
@@ -117,6 +118,7 @@ def create_app(
             rt = app.state.runtime
             await rt.kb.refresh(rt.db)
             await asyncio.to_thread(rt.kb.warm)
+            await warm_up(rt)  # The first turn of each kind is slow; pay for it now.
             # Models, the KB index and imports live as long as the process: keep the
             # collector from walking them again on every full collection (a pause).
             gc.freeze()

@@ -206,3 +206,31 @@ async def test_pager_is_woken_only_when_an_escalation_falls_due(runtime: Runtime
     async with runtime.db.sessions() as session:
         levels = (await session.scalars(select(Escalation.level))).all()
     assert levels == ["imminent"]
+
+
+async def test_a_rehearsal_leaves_nothing_behind_and_pages_no_one(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot import pipeline
+    from bot.warmup import REHEARSAL
+
+    escalated: list[str] = []
+    real_escalate = pipeline._TurnContext._escalate
+
+    async def spy(self: pipeline._TurnContext, *args: object) -> object:
+        escalated.append(self.text)
+        return await real_escalate(self, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pipeline._TurnContext, "_escalate", spy)
+    woken: list[int] = []
+    runtime.pipeline.wake_paging = lambda: woken.append(1)
+    # A rehearsal that reaches a person and an escalation, in both languages.
+    await runtime.pipeline.rehearse([*REHEARSAL["en"], "i want to die tonight"], "en")
+    await runtime.pipeline.rehearse(REHEARSAL["es"], "es")
+    assert "i want to die tonight" in escalated  # the escalation path did run
+    for model in (Contact, Conversation, Message, Escalation, InboxItem):
+        assert await count(runtime, model) == 0, model
+    assert woken == []
+    # The real conversation afterwards starts from scratch, as usual.
+    result = await say(runtime, "hi", address="rehearsal-then-real")
+    assert result.replies and await count(runtime, Contact) == 1
