@@ -50,7 +50,7 @@ class PagingDispatcher:
         cipher: Cipher,
         poll_seconds: float = 1.0,
         republish_after: timedelta = timedelta(seconds=10),
-        batch: int = 10,
+        batch: int = 50,
         settle_seconds: float = 0.05,
     ) -> None:
         self.db = db
@@ -60,11 +60,7 @@ class PagingDispatcher:
         self.cipher = cipher
         self.poll_seconds = poll_seconds
         self.republish_after = republish_after
-        # Escalations paged per transaction. Small: on SQLite a round runs in the
-        # event loop, and 50 at once held survivors' turns for ~80 ms; a full
-        # round is followed at once by the next, after turns waiting got theirs.
-        self.batch = batch
-        self._more_due = False
+        self.batch = batch  # Escalations paged per transaction.
         self.settle_seconds = settle_seconds  # Quiet this long: write the marks.
         # Called after a round wrote outbox rows (SMS pages): the outbox sends them now.
         self.on_enqueued: Callable[[], None] = lambda: None
@@ -127,7 +123,6 @@ class PagingDispatcher:
         except BaseException:
             self._published = marks + self._published
             raise
-        self._more_due = published.stepped >= self.batch
         if published.enqueued:
             self.on_enqueued()
         for event in published.events:
@@ -221,11 +216,6 @@ class PagingDispatcher:
                     await self.mark_published()
             except Exception as exc:  # A bad round must not stop paging for good.
                 log.error("paging round failed: %s", type(exc).__name__)
-                self._more_due = False
-            if self._more_due:
-                await asyncio.sleep(0)  # Let waiting turns run, then page the rest.
-                woken = False
-                continue
             woken = await self._sleep(self.poll_seconds)
 
     async def _sleep(self, seconds: float) -> bool:

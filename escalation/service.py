@@ -70,14 +70,12 @@ class Published:
 
     ``pages``: console page rows behind the "page" events, marked delivered once
     those are published. ``enqueued``: outbox rows written (SMS pages), so the
-    caller can wake the outbox dispatcher. ``stepped``: escalations this round
-    moved a step (a round that filled its limit may have left more due).
+    caller can wake the outbox dispatcher.
     """
 
     events: list[dict[str, Any]] = field(default_factory=list)
     pages: list[int] = field(default_factory=list)
     enqueued: int = 0
-    stepped: int = 0
 
 
 def paging_targets(step: int, roster: Any) -> list[Counselor]:
@@ -150,7 +148,6 @@ async def page_due(
         statement = statement.with_for_update(skip_locked=True)
     published = Published()
     due = (await session.execute(statement)).scalars().all()
-    published.stepped = len(due)
     if not due:
         return published
     if roster is None:

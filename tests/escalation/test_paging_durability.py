@@ -14,7 +14,6 @@ The cuts a killed worker can make, each played on SQLite and PostgreSQL:
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections import Counter
 from datetime import datetime, timedelta
 from typing import Any
@@ -317,34 +316,3 @@ async def test_a_first_page_never_reported_published_is_published_by_the_sweep(
     again = await dispatcher(db, clock).run_once()
     assert [(e["escalation_id"], e["redelivered"]) for e in again] == [(escalation_id, True)]
     assert len(await page_rows(db)) == 2
-
-
-async def test_a_backlog_is_paged_in_small_rounds_without_waiting_for_the_poll(
-    db: Database, clock: Clock
-) -> None:
-    _, ids = await seed(db, clock(), 25)
-    # A poll of a minute: only the "a full round, go on" rule can page 25 in time.
-    worker = PagingDispatcher(
-        db, LocalBus(), clock, PagePolicy(), CIPHER, poll_seconds=60, batch=10
-    )
-    sizes: list[int] = []
-    real_round = worker.page_round
-
-    async def counted(**kwargs: Any) -> list[dict[str, Any]]:
-        events = await real_round(**kwargs)
-        sizes.append(len({e["escalation_id"] for e in events}))
-        return events
-
-    worker.page_round = counted  # type: ignore[method-assign]
-    task = asyncio.create_task(worker.run_forever())
-    try:
-        for _ in range(200):
-            if sum(sizes) >= len(ids):
-                break
-            await asyncio.sleep(0.01)
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-    assert sum(sizes) == len(ids)
-    assert max(sizes) <= 10  # no round held the event loop for the whole backlog
