@@ -4,20 +4,16 @@ Much of a turn is built on first use: statements compiled for this database,
 cue patterns compiled for each new word, dialog texts loaded, the language
 detector built. Each first use costs 10 to 40 ms, and a burst of survivors
 arriving at a fresh server would queue behind them. So a serving process
-(`create_app(..., serving=True)`) first screens the ordinary messages the
-intent model was trained on, and then rehearses one conversation per
-language that is rolled back (`Pipeline.rehearse`): nothing is kept, sent,
-published or paged.
+(`create_app(..., serving=True)`) rehearses one conversation per language that
+is rolled back (`Pipeline.rehearse`): nothing is kept, sent, published or
+paged. The memory this builds (the language detector's models, about 13 MB,
+above all) a server would build on its first messages anyway; it now shows in
+the resident size measured after start.
 """
 
 from __future__ import annotations
 
-import asyncio
-
 from bot.runtime import Runtime
-from nlu.language import detect_language
-from nlu.rasa_data import load_examples
-from nlu.risk import assess
 
 __all__ = ["REHEARSAL", "warm_up"]
 
@@ -47,13 +43,6 @@ REHEARSAL = {
 }
 
 
-def _screen_ordinary_messages() -> None:
-    for example in load_examples("nlu"):
-        assess(example.text)
-        detect_language(example.text)
-
-
 async def warm_up(runtime: Runtime) -> None:
-    await asyncio.to_thread(_screen_ordinary_messages)
     for locale, texts in REHEARSAL.items():
         await runtime.pipeline.rehearse(texts, locale)

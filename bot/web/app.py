@@ -121,6 +121,7 @@ def create_app(
             await warm_up(rt)  # The first turn of each kind is slow; pay for it now.
             # Models, the KB index and imports live as long as the process: keep the
             # collector from walking them again on every full collection (a pause).
+            gc.collect()  # What start-up threw away goes now, not into the frozen set.
             gc.freeze()
             # A turn allocates thousands of short-lived objects (ORM rows, n-grams,
             # JSON); at the default threshold (700) the young generation is collected
