@@ -13,9 +13,15 @@ the resident size measured after start.
 
 from __future__ import annotations
 
+import logging
+
+from sqlalchemy.exc import SQLAlchemyError
+
 from bot.runtime import Runtime
 
 __all__ = ["REHEARSAL", "warm_up"]
+
+log = logging.getLogger("harborline.warmup")
 
 # One conversation per language down the common paths: welcome, consent, a
 # question, services, a worried message, the menu, a person, a check-in.
@@ -44,5 +50,9 @@ REHEARSAL = {
 
 
 async def warm_up(runtime: Runtime) -> None:
-    for locale, texts in REHEARSAL.items():
-        await runtime.pipeline.rehearse(texts, locale)
+    """Rehearse; a failure (the database not reachable yet) only costs the warm-up."""
+    try:
+        for locale, texts in REHEARSAL.items():
+            await runtime.pipeline.rehearse(texts, locale)
+    except (SQLAlchemyError, OSError, TimeoutError) as exc:
+        log.warning("warm-up skipped: %s", type(exc).__name__)

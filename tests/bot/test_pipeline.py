@@ -234,3 +234,19 @@ async def test_a_rehearsal_leaves_nothing_behind_and_pages_no_one(
     # The real conversation afterwards starts from scratch, as usual.
     result = await say(runtime, "hi", address="rehearsal-then-real")
     assert result.replies and await count(runtime, Contact) == 1
+
+
+async def test_a_failed_warm_up_does_not_stop_the_server(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    from bot.warmup import warm_up
+
+    async def unreachable(*_: object) -> None:
+        raise OperationalError("rehearsal", None, ConnectionRefusedError())
+
+    monkeypatch.setattr(runtime.pipeline, "rehearse", unreachable)
+    await warm_up(runtime)  # logged and skipped, not raised
+    result = await say(runtime, "hi", address="after-a-failed-warm-up")
+    assert result.status == "ok" and result.replies
