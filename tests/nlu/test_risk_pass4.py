@@ -14,12 +14,7 @@ import pytest
 
 from bot.types import RiskLevel
 from nlu.risk import RiskScreen
-
-
-@pytest.fixture(scope="module")
-def screen() -> RiskScreen:
-    return RiskScreen.default()
-
+from tests.nlu.lexicon_checks import asks, escalates, stays_at_most
 
 # At least moderate with the category: veiled cues that a classifier
 # or a second cue can take to high.
@@ -68,28 +63,23 @@ NOT_IMMINENT = [
 
 
 @pytest.mark.parametrize(("lang", "text", "category"), VEILED)
-def test_veiled_cues_ask(screen: RiskScreen, lang: str, text: str, category: str) -> None:
-    result = screen.assess(text)
-    assert result.level >= RiskLevel.MODERATE, (lang, text, result)
-    assert category in result.categories, (lang, text, result)
+def test_veiled_cues_ask(lexicon_screen: RiskScreen, lang: str, text: str, category: str) -> None:
+    asks(lexicon_screen, lang, text, category)
 
 
 @pytest.mark.parametrize(("lang", "text", "category"), URGENT)
-def test_new_cues_escalate(screen: RiskScreen, lang: str, text: str, category: str) -> None:
-    result = screen.assess(text)
-    assert result.level >= RiskLevel.HIGH, (lang, text, result)
-    assert category in result.categories, (lang, text, result)
+def test_new_cues_escalate(lexicon_screen: RiskScreen, lang: str, text: str, category: str) -> None:
+    escalates(lexicon_screen, lang, text, category)
 
 
 @pytest.mark.parametrize(("lang", "text"), CALM)
-def test_look_alikes_stay_calm(screen: RiskScreen, lang: str, text: str) -> None:
-    result = screen.assess(text)
-    assert result.level <= RiskLevel.LOW, (lang, text, result)
+def test_look_alikes_stay_calm(lexicon_screen: RiskScreen, lang: str, text: str) -> None:
+    stays_at_most(lexicon_screen, lang, text, RiskLevel.LOW)
 
 
 @pytest.mark.parametrize(("lang", "text"), NOT_IMMINENT)
-def test_spanish_son_is_not_soon(screen: RiskScreen, lang: str, text: str) -> None:
-    result = screen.assess(text)
+def test_spanish_son_is_not_soon(lexicon_screen: RiskScreen, lang: str, text: str) -> None:
+    result = lexicon_screen.assess(text)
     assert not any(cue == 'imminence:"son"' for cue in result.cues), (lang, text, result)
     assert result.level <= RiskLevel.HIGH, (lang, text, result)
 
@@ -102,7 +92,5 @@ MINOR_EXPLOITED = [
 
 
 @pytest.mark.parametrize(("lang", "text"), MINOR_EXPLOITED)
-def test_minor_made_to_earn_for_someone(screen: RiskScreen, lang: str, text: str) -> None:
-    result = screen.assess(text)
-    assert result.level >= RiskLevel.HIGH, (lang, text, result)
-    assert "child" in result.categories, (lang, text, result)
+def test_minor_made_to_earn_for_someone(lexicon_screen: RiskScreen, lang: str, text: str) -> None:
+    escalates(lexicon_screen, lang, text, "child")

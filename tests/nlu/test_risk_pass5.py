@@ -18,12 +18,7 @@ import pytest
 
 from bot.types import RiskLevel
 from nlu.risk import RiskScreen
-
-
-@pytest.fixture(scope="module")
-def screen() -> RiskScreen:
-    return RiskScreen.default()
-
+from tests.nlu.lexicon_checks import asks, escalates, stays_at_most
 
 URGENT = [
     ("en", "honestly my kids would be better off if i wasnt here", "suicide"),
@@ -82,23 +77,20 @@ CALM = [
 
 @pytest.mark.parametrize(("lang", "text", "category"), URGENT)
 def test_independent_urgent_wording(
-    screen: RiskScreen, lang: str, text: str, category: str
+    lexicon_screen: RiskScreen, lang: str, text: str, category: str
 ) -> None:
-    result = screen.assess(text)
-    assert result.level >= RiskLevel.HIGH, (lang, text, result)
-    assert category in result.categories, (lang, text, result)
+    escalates(lexicon_screen, lang, text, category)
 
 
 @pytest.mark.parametrize(("lang", "text", "category"), VEILED)
 def test_veiled_wording_asks_gently(
-    screen: RiskScreen, lang: str, text: str, category: str
+    lexicon_screen: RiskScreen, lang: str, text: str, category: str
 ) -> None:
-    result = screen.assess(text)
-    assert result.level >= RiskLevel.MODERATE, (lang, text, result)
-    assert category in result.categories, (lang, text, result)
+    asks(lexicon_screen, lang, text, category)
 
 
 @pytest.mark.parametrize(("lang", "text", "category"), CALM)
-def test_look_alikes_stay_calm(screen: RiskScreen, lang: str, text: str, category: None) -> None:
-    result = screen.assess(text)
-    assert result.level <= RiskLevel.LOW, (lang, text, result)
+def test_look_alikes_stay_calm(
+    lexicon_screen: RiskScreen, lang: str, text: str, category: None
+) -> None:
+    stays_at_most(lexicon_screen, lang, text, RiskLevel.LOW)

@@ -11,12 +11,7 @@ import pytest
 
 from bot.types import RiskLevel
 from nlu.risk import RiskScreen
-
-
-@pytest.fixture(scope="module")
-def screen() -> RiskScreen:
-    return RiskScreen.default()
-
+from tests.nlu.lexicon_checks import escalates, stays_at_most
 
 URGENT = [
     # farewells without "goodbye", lethality questions, methods by their setting
@@ -62,13 +57,12 @@ CALM = [
 
 
 @pytest.mark.parametrize(("lang", "text", "category"), URGENT)
-def test_new_families_escalate(screen: RiskScreen, lang: str, text: str, category: str) -> None:
-    result = screen.assess(text)
-    assert result.level >= RiskLevel.HIGH, (lang, text, result)
-    assert category in result.categories, (lang, text, result)
+def test_new_families_escalate(
+    lexicon_screen: RiskScreen, lang: str, text: str, category: str
+) -> None:
+    escalates(lexicon_screen, lang, text, category)
 
 
 @pytest.mark.parametrize(("lang", "text"), CALM)
-def test_look_alikes_stay_calm(screen: RiskScreen, lang: str, text: str) -> None:
-    result = screen.assess(text)
-    assert result.level <= RiskLevel.MODERATE, (lang, text, result)
+def test_look_alikes_stay_calm(lexicon_screen: RiskScreen, lang: str, text: str) -> None:
+    stays_at_most(lexicon_screen, lang, text, RiskLevel.MODERATE)
