@@ -36,7 +36,7 @@ from dialogs.normalize import clean_inbound, fold
 from dialogs.texts import get_texts, lines_for
 from escalation.bus import Bus, LocalBus
 from escalation.roster import load_roster
-from escalation.service import LAST_STEP, paging_targets
+from escalation.service import LAST_STEP, PagePolicy, Published, page_at_once, paging_targets
 from nlu.engine import NluEngine
 from nlu.language import detect_language
 from nlu.risk import assess
@@ -126,8 +126,15 @@ class Pipeline:
         self.clock = clock
         self.cipher = Cipher(settings.fernet_keys)
         self.bus: Bus = bus or LocalBus()
-        # Set by the runtime: nudges the paging dispatcher so the first page goes out now.
+        # A new escalation's first page is written in the turn's own transaction.
+        self.page_policy = PagePolicy(
+            settings.page_timeout_imminent_seconds, settings.page_timeout_high_seconds
+        )
+        # Set by the runtime. ``wake_paging`` nudges the paging dispatcher (a raised
+        # level fell due now); ``first_paged`` hands it the first pages published
+        # after the commit, to be marked delivered, and wakes the SMS outbox.
         self.wake_paging: Callable[[], None] = lambda: None
+        self.first_paged: Callable[[Published], None] = lambda published: None
 
     def identity(self, channel: str, address: str) -> str:
         return address_hash(self.settings.address_hash_key, channel, address)
@@ -272,7 +279,7 @@ class Pipeline:
                     raise _AlreadyDone  # Another worker finished it first: undo ours.
         except _AlreadyDone:
             return await self._result_of(inbox_id)
-        await self._after_commit(turn.console_events, turn.page_now)
+        await self._after_commit(turn.console_events, turn.page_now, turn.first_pages)
         return result
 
     async def _intent(self, text: str, command: Any) -> Intent:
@@ -333,13 +340,21 @@ class Pipeline:
         except _Rehearsed:
             pass
 
-    async def _after_commit(self, console_events: list[dict[str, Any]], page_now: bool) -> None:
+    async def _after_commit(
+        self, console_events: list[dict[str, Any]], page_now: bool, first: Published
+    ) -> None:
         try:
             for event in console_events:
                 await self.bus.publish(event)
+            for event in first.events:
+                await self.bus.publish(event)
         except STORAGE_ERRORS as exc:
-            # The rows are committed; consoles still see them on their next refresh.
+            # The rows are committed; consoles still see them on their next refresh,
+            # and the dispatcher's sweep publishes the unmarked pages again.
             log.warning("console publish failed: %s", type(exc).__name__)
+        else:
+            if first.events or first.enqueued:
+                self.first_paged(first)
         if page_now:
             self.wake_paging()
 
@@ -379,9 +394,12 @@ class _TurnContext:
         self.replies: list[Reply] = []
         # For the console bus, published after the transaction commits.
         self.console_events: list[dict[str, Any]] = []
-        # An escalation became due for paging this turn: wake the pager after commit.
+        # A raised alarm fell due for paging this turn: wake the pager after commit.
         # (A repeat alarm at the same level changes nothing the pager would do.)
         self.page_now = False
+        # A new escalation's first page, written in this transaction, published after.
+        self.first_pages = Published()
+        self._roster: Any = None
         self.erased = False
 
     async def run(self) -> TurnResult:
@@ -465,8 +483,13 @@ class _TurnContext:
         return stored is not None and hmac.compare_digest(stored, self._safe_word_hash(self.text))
 
     async def _counselor_available(self) -> bool:
-        roster = await load_roster(self.session, self.now)
+        roster = await self._load_roster()
         return any(paging_targets(step, roster) for step in range(LAST_STEP + 1))
+
+    async def _load_roster(self) -> Any:
+        if self._roster is None:
+            self._roster = await load_roster(self.session, self.now)
+        return self._roster
 
     def _risk_summary(self) -> dict[str, Any]:
         return {"level": self.risk.level.label, "categories": list(self.risk.categories)}
@@ -591,7 +614,16 @@ class _TurnContext:
         )
         self.session.add(escalation)
         await self.session.flush()
-        self.page_now = True
+        # The first page commits with the escalation: no second write to wait for,
+        # and no moment where the alarm exists but nobody has been paged.
+        self.first_pages = await page_at_once(
+            self.session,
+            escalation,
+            self.now,
+            self.p.page_policy,
+            self.p.cipher,
+            roster=await self._load_roster(),
+        )
         self.events.append(
             Event(
                 "escalation.created",

@@ -15,7 +15,7 @@ from bot.storage.db import Database
 from bot.storage.migrate import upgrade
 from escalation.bus import Bus, make_bus
 from escalation.dispatcher import PagingDispatcher
-from escalation.service import PagePolicy
+from escalation.service import Published
 from nlu.engine import NluEngine, RasaClient, install_risk_model
 from nlu.intents import IntentClassifier
 from resources_kb.service import KnowledgeBase
@@ -70,10 +70,18 @@ async def build_runtime(
     nlu = NluEngine(intents, rasa, clock)
     bus = make_bus(settings.redis_url, settings.redis_prefix)
     pipeline = Pipeline(settings, db, state, kb, nlu, clock, bus)
-    policy = PagePolicy(settings.page_timeout_imminent_seconds, settings.page_timeout_high_seconds)
-    paging = PagingDispatcher(db, bus, clock, policy, pipeline.cipher)
+    paging = PagingDispatcher(db, bus, clock, pipeline.page_policy, pipeline.cipher)
     pipeline.wake_paging = paging.wake
     # Channels with push delivery (Telegram, SMS) add their senders when they start.
     outbox = OutboxDispatcher(db, pipeline.cipher, {}, clock)
     paging.on_enqueued = outbox.wake  # SMS pages leave at once.
+
+    def first_paged(published: Published) -> None:
+        # Pages the turn wrote and published: marked delivered in the dispatcher's
+        # next write; SMS pages leave at once.
+        paging.published(published.pages)
+        if published.enqueued:
+            outbox.wake()
+
+    pipeline.first_paged = first_paged
     return Runtime(settings, db, state, kb, nlu, pipeline, bus, paging, outbox)

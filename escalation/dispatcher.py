@@ -1,5 +1,8 @@
 """The paging loop: pages due escalations, re-pages when nobody acknowledges.
 
+A new escalation's first page is written by the turn that raised it
+(``page_at_once``, in the turn's transaction) and handed here through
+``published``; this loop pages every later step, and a raised alarm at once.
 Runs in every worker. On PostgreSQL each due escalation is claimed with
 FOR UPDATE SKIP LOCKED, so one worker pages it; a step's rows (the step
 itself, a console page row per person, and an outbox row per SMS page) are
@@ -8,7 +11,7 @@ whole step or none of it, never a double page.
 
 The console hears a page through the bus after the commit. A console page row
 is marked delivered once its event is published: in the next round's write
-while pages keep coming (a round woken for a new escalation waits for no extra
+while pages keep coming (a round woken for a raised alarm waits for no extra
 transaction), or after ``settle_seconds`` of quiet. A worker killed between the
 commit and the mark leaves rows that are not, and any worker's sweep publishes
 those again after ``republish_after`` (the event then carries
@@ -222,7 +225,7 @@ class PagingDispatcher:
         """Until woken (True) or ``seconds`` pass (False).
 
         asyncio.timeout, not wait_for: no extra task, so a wake-up resumes the
-        loop in one step of the event loop (the first page waits on it).
+        loop in one step of the event loop (a raised alarm's page waits on it).
         """
         try:
             async with asyncio.timeout(seconds):

@@ -9,7 +9,10 @@ from sqlalchemy import func, select
 
 from bot.runtime import Runtime
 from bot.storage.models import Contact, Conversation, Escalation, InboxItem, Message
+from escalation.models import Page
+from escalation.service import Published
 from tests.bot.helpers import event_types, joined, say
+from tests.handoff.test_paging import add_counselor
 
 
 async def count(runtime: Runtime, model: type) -> int:
@@ -185,27 +188,48 @@ async def test_odd_input_gets_a_reply_not_a_crash(runtime: Runtime, text: str) -
     assert result.replies
 
 
-async def test_pager_is_woken_only_when_an_escalation_falls_due(runtime: Runtime) -> None:
-    """Waking the pager costs a write transaction: only when there is paging to do."""
+async def test_a_new_alarm_is_paged_in_its_turn_and_the_pager_woken_only_when_raised(
+    runtime: Runtime,
+) -> None:
+    """A new escalation's first page commits with it; waking the pager costs a write."""
+    primary = await add_counselor(runtime, "pri", position="primary")
     wakes = 0
+    first_pages: list[dict[str, object]] = []
 
     def wake() -> None:
         nonlocal wakes
         wakes += 1
 
+    hand_over = runtime.pipeline.first_paged
+
+    def paged(published: Published) -> None:
+        first_pages.extend(published.events)
+        hand_over(published)
+
     runtime.pipeline.wake_paging = wake
+    runtime.pipeline.first_paged = paged
     await say(runtime, "hi")
     await say(runtime, "I feel so alone lately")  # Moderate: no escalation.
+    assert wakes == 0 and first_pages == []
+    await say(runtime, "can my boss keep my passport")  # High: a new escalation, paged now.
     assert wakes == 0
-    await say(runtime, "can my boss keep my passport")  # High: a new escalation.
-    assert wakes == 1
+    assert [(e["type"], e["counselor_id"], e["step"]) for e in first_pages] == [
+        ("page", primary.id, 0)
+    ]
+    assert await count(runtime, Page) == 1
     await say(runtime, "he took my passport and says I owe him")  # The same level again.
-    assert wakes == 1
+    assert wakes == 0 and len(first_pages) == 1
     await say(runtime, "I have the pills in my hand right now")  # Raised to imminent.
-    assert wakes == 2
+    assert wakes == 1 and len(first_pages) == 1
     async with runtime.db.sessions() as session:
         levels = (await session.scalars(select(Escalation.level))).all()
     assert levels == ["imminent"]
+    # The raised alarm is the dispatcher's: it pages the next step, once.
+    assert [e["level"] for e in await runtime.paging.run_once()] == ["imminent"]
+    assert await runtime.paging.run_once() == []
+    async with runtime.db.sessions() as session:
+        delivered = (await session.scalars(select(Page.delivered_at))).all()
+    assert len(delivered) == 2 and None not in delivered  # Both published and marked.
 
 
 async def test_a_rehearsal_leaves_nothing_behind_and_pages_no_one(
@@ -222,13 +246,15 @@ async def test_a_rehearsal_leaves_nothing_behind_and_pages_no_one(
         return await real_escalate(self, *args)  # type: ignore[arg-type]
 
     monkeypatch.setattr(pipeline._TurnContext, "_escalate", spy)
+    await add_counselor(runtime, "pri", position="primary")  # Someone a page would reach.
     woken: list[int] = []
     runtime.pipeline.wake_paging = lambda: woken.append(1)
+    runtime.pipeline.first_paged = lambda published: woken.append(2)
     # A rehearsal that reaches a person and an escalation, in both languages.
     await runtime.pipeline.rehearse([*REHEARSAL["en"], "i want to die tonight"], "en")
     await runtime.pipeline.rehearse(REHEARSAL["es"], "es")
     assert "i want to die tonight" in escalated  # the escalation path did run
-    for model in (Contact, Conversation, Message, Escalation, InboxItem):
+    for model in (Contact, Conversation, Message, Escalation, InboxItem, Page):
         assert await count(runtime, model) == 0, model
     assert woken == []
     # The real conversation afterwards starts from scratch, as usual.

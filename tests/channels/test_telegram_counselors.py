@@ -178,7 +178,7 @@ async def test_a_page_reaches_a_linked_counselor_once_and_the_relay_works_both_w
     await add_counselor(world, "maria")
     await link(world)
     escalation_id = await crisis(world)
-    await world.runtime.paging.run_once()  # Maria is on call: paged.
+    await world.runtime.paging.run_once()  # Maria was paged by the crisis turn: marks it.
     await eventually(lambda: len(cards(fake, MARIA_TG)) == 1)
     card = cards(fake, MARIA_TG)[0]
     assert card.buttons == [(EN("telegram.card.claim"), f"claim:{escalation_id}")]
@@ -228,13 +228,13 @@ async def test_a_page_whose_event_was_lost_is_sent_by_the_sweep(
     world = await worlds.build(TELEGRAM_COUNSELOR_CHAT_ID=None)
     await add_counselor(world, "maria")
     await link(world)
-    await crisis(world)
 
     class Lost:
         async def publish(self, event: dict[str, Any]) -> None:
             return None  # The worker died between the page commit and the publish.
 
-    world.runtime.paging.bus = Lost()
+    world.runtime.pipeline.bus = Lost()  # The crisis turn writes the first page.
+    await crisis(world)
     await world.runtime.paging.run_once()
     await asyncio.sleep(0.2)
     assert cards(fake, MARIA_TG) == []
@@ -249,13 +249,13 @@ async def test_a_worker_dying_before_the_card_went_out_is_covered_by_the_lease(
     world = await worlds.build(TELEGRAM_COUNSELOR_CHAT_ID=None)
     await add_counselor(world, "maria")
     await link(world)
-    await crisis(world)
 
     class Quiet:
         async def publish(self, event: dict[str, Any]) -> None:
             return None
 
-    world.runtime.paging.bus = Quiet()
+    world.runtime.pipeline.bus = Quiet()  # The crisis turn writes the first page.
+    await crisis(world)
     await world.runtime.paging.run_once()
     fake.stall("sendMessage")
     dying = asyncio.create_task(world.channel.desk.deliver_pages())
@@ -284,13 +284,13 @@ async def test_workers_racing_for_a_page_send_one_card(
     two = await worlds.build("svc", database_url=url, redis_url=redis, **extra)
     await add_counselor(one, "maria")
     await link(one)
-    await crisis(one)
 
     class Quiet:
         async def publish(self, event: dict[str, Any]) -> None:
             return None
 
-    one.runtime.paging.bus = Quiet()
+    one.runtime.pipeline.bus = Quiet()  # The crisis turn writes the first page.
+    await crisis(one)
     await one.runtime.paging.run_once()
     sent = await asyncio.gather(
         one.channel.desk.deliver_pages(),
@@ -318,9 +318,10 @@ async def test_an_inactive_or_unlinked_counselor_gets_no_card(
         luis = await session.scalar(select(Counselor).where(Counselor.name == "luis"))
         assert luis is not None
         luis.active = False
-    await crisis(world)
-    events = await world.runtime.paging.run_once()
-    assert maria in {e.get("counselor_id") for e in events}
+    await crisis(world)  # Maria is paged on the console (the turn writes the first page).
+    async with world.runtime.db.sessions() as session:
+        paged = set(await session.scalars(select(Page.counselor_id)))
+    assert maria in paged
     await world.channel.desk.reconcile()
     assert cards(fake, MARIA_TG) == [] and cards(fake, 889) == []
 

@@ -66,10 +66,14 @@ async def test_claim_chat_and_close_through_the_console(
     assert (await http.post("/console/api/oncall", json={"on_call": True}, headers=headers)).json()
 
     await survivor(http, "/start", "1")
-    crisis = await survivor(http, "I have the pills in my hand", "2")
-    assert "asking a counselor to join" in json.dumps(crisis)
-    pages = await runtime.paging.run_once()
-    assert [p["counselor_id"] for p in pages] == [counselor.id]
+    async with runtime.bus.subscribe() as alarms:
+        crisis = await survivor(http, "I have the pills in my hand", "2")
+        assert "asking a counselor to join" in json.dumps(crisis)
+        # The turn pages at once: the console hears the alarm and the page.
+        heard = [await asyncio.wait_for(alarms.get(), 5) for _ in range(2)]
+    assert [e["type"] for e in heard] == ["escalation.created", "page"]
+    assert heard[1]["counselor_id"] == counselor.id
+    assert await runtime.paging.run_once() == []  # Not paged twice.
 
     queue = (await http.get("/console/api/queue")).json()
     item = queue["items"][0]

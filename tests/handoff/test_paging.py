@@ -6,6 +6,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -52,6 +53,23 @@ async def add_counselor(
     return counselor
 
 
+async def say_paged(runtime: Runtime, text: str, **kwargs: Any) -> list[dict[str, Any]]:
+    """Say ``text``: the page events the turn itself published (a new alarm's first page)."""
+    seen: list[dict[str, Any]] = []
+    hand_over = runtime.pipeline.first_paged
+
+    def record(published: service.Published) -> None:
+        seen.extend(published.events)
+        hand_over(published)
+
+    runtime.pipeline.first_paged = record
+    try:
+        await say(runtime, text, **kwargs)
+    finally:
+        runtime.pipeline.first_paged = hand_over
+    return seen
+
+
 async def pages(runtime: Runtime) -> list[tuple[int, int]]:
     async with runtime.db.sessions() as session:
         rows = await session.execute(select(Page.step, Page.counselor_id).order_by(Page.id))
@@ -72,11 +90,11 @@ async def test_primary_is_paged_at_once_then_backup_supervisor_all(
     backup = await add_counselor(runtime, "bak", position="backup")
     boss = await add_counselor(runtime, "sup", position="supervisor", role="supervisor")
     extra = await add_counselor(runtime, "extra", on_call=True)
-    result = await say(runtime, "I'm going to kill myself tonight, I have the pills")
-    assert "asking a counselor to join" in joined(result)
-    events = await runtime.paging.run_once()
+    events = await say_paged(runtime, "I'm going to kill myself tonight, I have the pills")
+    # The first page goes out with the turn that raised the alarm, in its transaction.
     assert [e["counselor_id"] for e in events] == [primary.id]
-    assert await runtime.paging.run_once() == []  # Not due again yet.
+    assert await pages(runtime) == [(0, primary.id)]
+    assert await runtime.paging.run_once() == []  # Not paged twice, not due again yet.
     clock.advance(seconds=61)  # Imminent: 60 s to acknowledge.
     assert [e["counselor_id"] for e in await runtime.paging.run_once()] == [backup.id]
     clock.advance(seconds=61)
@@ -294,9 +312,9 @@ async def test_sms_pages_go_through_the_outbox_in_the_counselors_language(
         runtime, "pri", position="primary", channel="sms", address=NUMBER, locale="es"
     )
     backup = await add_counselor(runtime, "bak", position="backup")
-    await say(runtime, WORDS)
-    events = await runtime.paging.run_once()
+    events = await say_paged(runtime, WORDS)
     assert [(e["counselor_id"], e["channel"]) for e in events] == [(primary.id, "sms")]
+    assert await runtime.paging.run_once() == []  # Marks the console page delivered.
     escalation = await escalation_row(runtime)
 
     [item] = await outbox_rows(runtime)
@@ -342,8 +360,7 @@ async def test_every_repeat_of_the_everyone_step_is_its_own_page(
     runtime: Runtime, clock: Clock
 ) -> None:
     anyone = await add_counselor(runtime, "any", on_call=True, channel="sms", address=NUMBER)
-    await say(runtime, WORDS)
-    assert [e["step"] for e in await runtime.paging.run_once()] == [3]  # Nobody holds 0-2.
+    assert [e["step"] for e in await say_paged(runtime, WORDS)] == [3]  # Nobody holds 0-2.
     clock.advance(seconds=61)
     assert [e["step"] for e in await runtime.paging.run_once()] == [4]
     clock.advance(seconds=30)
@@ -364,8 +381,8 @@ async def test_a_counselor_paged_by_telegram_gets_the_console_page_and_an_event(
     primary = await add_counselor(
         runtime, "pri", position="primary", channel="telegram", address="123456789"
     )
-    await say(runtime, WORDS)
-    [event] = await runtime.paging.run_once()
+    [event] = await say_paged(runtime, WORDS)
+    assert await runtime.paging.run_once() == []  # Marks the console page delivered.
     # The Telegram channel sends the card from this event (and records its own page row).
     assert (event["type"], event["counselor_id"], event["channel"]) == (
         "page",
