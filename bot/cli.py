@@ -69,12 +69,13 @@ def _run(args: argparse.Namespace) -> int:
 
     settings = get_settings()
     configure_logging(settings.log_level)
-    from bot.storage.migrate import upgrade_sync
-
-    upgrade_sync(settings.effective_database_url)
     host = args.host or settings.host
     port = args.port or settings.port
     if args.workers > 1:
+        # Once, before the workers start (each then finds the schema current).
+        from bot.storage.migrate import upgrade_sync
+
+        upgrade_sync(settings.effective_database_url)
         # Workers are separate processes: they must share secrets and storage.
         os.environ.setdefault("ENCRYPTION_KEYS", ",".join(settings.fernet_keys))
         os.environ.setdefault("ADDRESS_HASH_KEY", settings.address_hash_key)
@@ -89,6 +90,7 @@ def _run(args: argparse.Namespace) -> int:
     else:
         from bot.web.app import create_app
 
+        # The app migrates at start-up, in a child process (see bot.storage.migrate).
         app = create_app(settings, serving=True)
         uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
     return 0

@@ -13,13 +13,15 @@ the resident size measured after start.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import logging
 
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.runtime import Runtime
 
-__all__ = ["REHEARSAL", "warm_up"]
+__all__ = ["REHEARSAL", "release_free_memory", "warm_up"]
 
 log = logging.getLogger("harborline.warmup")
 
@@ -56,3 +58,20 @@ async def warm_up(runtime: Runtime) -> None:
             await runtime.pipeline.rehearse(texts, locale)
     except (SQLAlchemyError, OSError, TimeoutError) as exc:
         log.warning("warm-up skipped: %s", type(exc).__name__)
+
+
+def release_free_memory() -> bool:
+    """Give the C allocator's free pages back to the system (glibc's ``malloc_trim``).
+
+    Start-up frees a lot (training data read, index temporaries, the rehearsal),
+    and glibc keeps freed memory in its heaps for reuse: about 5 MB a server
+    would hold all its life. Returns False where there is no glibc (musl, macOS).
+    """
+    name = ctypes.util.find_library("c")
+    if name is None:
+        return False
+    trim = getattr(ctypes.CDLL(name), "malloc_trim", None)
+    if trim is None:
+        return False
+    trim(0)
+    return True

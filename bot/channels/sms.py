@@ -34,7 +34,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, FastAPI, Request
@@ -51,13 +51,12 @@ from twilio.request_validator import (
 from twilio.twiml.messaging_response import MessagingResponse
 
 from bot.channels.http import read_capped_body
-from bot.channels.sms_sender import (
+from bot.channels.sms_protocol import (
     CHANNEL,
     STATUS_PATH,
     STATUS_RANK,
     UNREACHABLE_CODES,
     UNSUBSCRIBED,
-    TwilioSender,
     public_url,
 )
 from bot.channels.sms_store import SmsPart, SmsSend, SmsThread, is_opted_out, opt_in, opt_out
@@ -76,11 +75,13 @@ from bot.types import Choice, InboundMessage, Reply
 from dialogs.texts import Texts, get_texts, lines_for
 from escalation.models import OutboxItem
 
+if TYPE_CHECKING:
+    from bot.channels.sms_sender import TwilioSender
+
 __all__ = [
     "CHANNEL",
     "PATH",
     "STATUS_PATH",
-    "TwilioSender",
     "install",
     "normalize_number",
     "receive",
@@ -439,6 +440,9 @@ def install(
         log.warning("sms: PUBLIC_BASE_URL is empty; every webhook will be refused (403)")
 
     async def start(runtime: Runtime) -> list[asyncio.Task[None]]:
+        # Twilio's REST client and aiohttp load only where SMS is on (about 14 MB).
+        from bot.channels.sms_sender import TwilioSender
+
         sender = TwilioSender.create(runtime)
         runtime.outbox.senders[CHANNEL] = sender
         return [asyncio.create_task(_close_at_shutdown(sender))]

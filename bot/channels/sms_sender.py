@@ -50,11 +50,18 @@ from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.rest import Client
 
+from bot.channels.sms_protocol import (
+    CHANNEL,
+    STATUS_PATH,
+    STATUS_RANK,
+    UNREACHABLE_CODES,
+    UNSUBSCRIBED,
+    public_url,
+)
 from bot.channels.sms_store import SmsPart, SmsSend, is_opted_out, opt_out
 from bot.channels.sms_text import normalize_number, split_for_sms
 from bot.outbox import SendResult, backoff
 from bot.runtime import Runtime
-from bot.settings import Settings
 from bot.storage.models import Contact
 from escalation.models import OutboxItem
 
@@ -75,13 +82,7 @@ log = logging.getLogger("harborline.channels.sms")
 _TWILIO_HTTP_LOG = logging.getLogger("harborline.channels.sms.http")
 _TWILIO_HTTP_LOG.setLevel(logging.WARNING)
 
-CHANNEL = "sms"
-STATUS_PATH = "/sms/twilio/status"
 TWILIO_API = "https://api.twilio.com"
-# Twilio error codes that mean this number can't be reached: unsubscribed (STOP at
-# the carrier), not a valid number, not a mobile number, not reachable by SMS.
-UNREACHABLE_CODES = frozenset({21610, 21211, 21612, 21614})
-UNSUBSCRIBED = 21610
 # An intent younger than this may still become a message (a timed-out call landing
 # late, a list that lags): it is not sent again before.
 IN_FLIGHT_GRACE = timedelta(seconds=60)
@@ -91,28 +92,10 @@ CLOCK_SKEW = timedelta(minutes=5)
 MAX_TRIES = 8
 # How many of the newest messages to a number are read when reconciling.
 RECENT = 50
-# Status callbacks can arrive out of order; a later state never goes back.
-STATUS_RANK = {
-    "intent": -1,
-    "accepted": 0,
-    "scheduled": 0,
-    "queued": 0,
-    "sending": 1,
-    "sent": 2,
-    "delivered": 3,
-    "undelivered": 3,
-    "failed": 3,
-    "read": 4,
-}
 
 _OUTBOX_KEY = re.compile(r"^outbox-(\d+)$")
 # A concurrent sender holds the same key: look again shortly.
 _BUSY_SECONDS = 5.0
-
-
-def public_url(settings: Settings, path: str, query: str = "") -> str:
-    url = settings.public_base_url.rstrip("/") + path
-    return f"{url}?{query}" if query else url
 
 
 # -- HTTP ----------------------------------------------------------------------------------------

@@ -30,8 +30,9 @@ from bot.outbox import take_for_contact
 from bot.pipeline import TurnResult
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings
+from bot.storage.migrate import upgrade_in_child
 from bot.types import InboundMessage
-from bot.warmup import warm_up
+from bot.warmup import release_free_memory, warm_up
 from bot.web.admin import router as admin_router
 from bot.web.auth import router as auth_router
 from bot.web.console import router as console_router
@@ -110,7 +111,10 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = runtime is None
-        app.state.runtime = runtime or await build_runtime(settings)
+        if runtime is None and serving:
+            # In a child process: a server never needs Alembic again once migrated.
+            await upgrade_in_child(settings.effective_database_url)
+        app.state.runtime = runtime or await build_runtime(settings, migrate=not serving)
         if serving:
             # Index the knowledge base before the first survivor asks (about 0.3 s
             # that would otherwise stall every chat waiting behind that question):
@@ -123,6 +127,7 @@ def create_app(
             # collector from walking them again on every full collection (a pause).
             gc.collect()  # What start-up threw away goes now, not into the frozen set.
             gc.freeze()
+            release_free_memory()  # ... and back to the system, not kept in malloc's heaps.
             # A turn allocates thousands of short-lived objects (ORM rows, n-grams,
             # JSON); at the default threshold (700) the young generation is collected
             # several times a turn. Fewer, larger young collections cost less in all.
