@@ -1,7 +1,8 @@
 """One inbound message, end to end, the same for every channel.
 
-    risk screen (pure, first) -> rate limit -> inbox (persist + de-duplicate)
-    -> per-conversation lock -> contact and state -> risk in context
+    risk screen (pure, first) -> rate limit + first try at the conversation's lock
+    (one step) -> inbox (persist + de-duplicate) -> the lock (waits only now)
+    -> contact and state -> risk in context
     -> language -> command or intent -> dialog step (pure) -> effects
     -> transcript (only with consent) -> result stored for retries
 
@@ -143,13 +144,19 @@ class Pipeline:
         text = clean_inbound(message.text)
         risk = assess(text)  # Always first; pure, needs nothing else to work.
         who = self.identity(message.channel, message.address)
+        # A message with any sign of distress is never held back by the limit.
+        exempt = risk.level >= RiskLevel.MODERATE
+        limit = self.settings.rate_limit_per_minute
         try:
-            if not await self._allowed(who, risk):
-                return self._rate_limited(message)
-            inbox_id, fresh, earlier = await self._persist_inbound_once_more(message, text)
-            if earlier is not None:
-                return earlier
-            async with self.state.lock(who):
+            # Counted and the conversation's lock tried in one step; stored before
+            # any wait for the lock, so a message is never left unstored.
+            async with self.state.admit(who, limit, exempt=exempt) as admission:
+                if not admission.allowed:
+                    return self._rate_limited(message)
+                inbox_id, fresh, earlier = await self._persist_inbound_once_more(message, text)
+                if earlier is not None:
+                    return earlier
+                await admission.hold()
                 return await self._process(inbox_id, fresh, message, text, who, risk)
         except STORAGE_ERRORS as exc:
             log.error("turn failed, storage: %s", type(exc).__name__)
@@ -159,11 +166,6 @@ class Pipeline:
             # pending, so a retry or the recovery job finishes the turn.
             log.exception("turn failed, unexpected: %s", type(exc).__name__)
             return self._degraded(message, risk)
-
-    async def _allowed(self, who: str, risk: RiskAssessment) -> bool:
-        allowed = await self.state.allow(who, self.settings.rate_limit_per_minute)
-        # A message with any sign of distress is never held back by the limit.
-        return allowed or risk.level >= RiskLevel.MODERATE
 
     def _rate_limited(self, message: InboundMessage) -> TurnResult:
         texts = get_texts(message.locale_hint or "en")

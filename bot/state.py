@@ -2,6 +2,12 @@
 
 In-process by default; Redis when REDIS_URL is set, so several worker
 processes never work on the same conversation at once.
+
+``admit`` is what a turn uses: it counts the message against the contact's
+limit and tries the conversation's lock in one step (one Redis round trip, a
+script), then ``hold`` waits for the lock only if that first try did not get
+it. The caller stores the message in between, so a message is never left
+unstored while it waits for the lock.
 """
 
 from __future__ import annotations
@@ -10,19 +16,40 @@ import asyncio
 import time
 import uuid
 from collections import defaultdict, deque
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from redis.asyncio import BlockingConnectionPool, Redis
 
-__all__ = ["LocalState", "RedisState", "SharedState", "make_state"]
+__all__ = ["Admission", "LocalState", "RedisState", "SharedState", "make_state"]
 
 LOCK_TTL_SECONDS = 30.0
 
 
+@dataclass(slots=True)
+class Admission:
+    """A message counted against its contact's limit, inside ``SharedState.admit``.
+
+    ``allowed``: within the limit, or exempt. ``hold()``: wait for the
+    conversation's lock (at once if the first try got it); it is released when
+    ``admit`` exits.
+    """
+
+    allowed: bool
+    _hold: Callable[[], Awaitable[None]] = field(repr=False)
+
+    async def hold(self) -> None:
+        await self._hold()
+
+
 class SharedState(Protocol):
     def lock(self, key: str) -> AbstractAsyncContextManager[None]: ...
+
+    def admit(
+        self, key: str, limit: int, *, exempt: bool
+    ) -> AbstractAsyncContextManager[Admission]: ...
 
     async def allow(self, key: str, limit: int, window_seconds: float = 60.0) -> bool: ...
 
@@ -51,6 +78,20 @@ class LocalState:
                 del self._waiters[key]
                 self._locks.pop(key, None)
 
+    @asynccontextmanager
+    async def admit(self, key: str, limit: int, *, exempt: bool) -> AsyncIterator[Admission]:
+        allowed = await self.allow(key, limit) or exempt
+        async with AsyncExitStack() as stack:
+            held = False
+
+            async def hold() -> None:
+                nonlocal held
+                if not held:  # Once: a second call holds it already.
+                    await stack.enter_async_context(self.lock(key))
+                    held = True
+
+            yield Admission(allowed, hold)
+
     async def allow(self, key: str, limit: int, window_seconds: float = 60.0) -> bool:
         now = self._clock()
         hits = self._hits[key]
@@ -69,6 +110,23 @@ class LocalState:
 
 
 REDIS_MAX_CONNECTIONS = 64
+RATE_WINDOW_SECONDS = 60
+LOCK_RETRY_SECONDS = 0.005
+# A turn's admission in one round trip: count the message in its window (expiring
+# with it), and unless it is over the limit and not exempt, try the lock.
+# Returns {count, 1 if the lock was taken}.
+COUNT_AND_TRY_LOCK = """
+local count = redis.call('INCR', KEYS[1])
+if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+if count > tonumber(ARGV[2]) and ARGV[3] == '0' then return {count, 0} end
+if redis.call('SET', KEYS[2], ARGV[4], 'NX', 'PX', ARGV[5]) then return {count, 1} end
+return {count, 0}
+"""
+# Release only our own lock: one that expired and was taken by another is theirs.
+RELEASE_IF_OURS = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
 # INCR, and on the window's first hit set its expiry (EVALSHA after the first call).
 COUNT_IN_WINDOW = """
 local count = redis.call('INCR', KEYS[1])
@@ -87,6 +145,8 @@ class RedisState:
         self.redis: Redis = Redis.from_pool(pool)  # Owns the pool: closed with it.
         self.prefix = prefix
         self._count_in_window = self.redis.register_script(COUNT_IN_WINDOW)
+        self._count_and_try_lock = self.redis.register_script(COUNT_AND_TRY_LOCK)
+        self._release_if_ours = self.redis.register_script(RELEASE_IF_OURS)
 
     @asynccontextmanager
     async def lock(self, key: str) -> AsyncIterator[None]:
@@ -103,6 +163,37 @@ class RedisState:
             yield
         finally:
             await lock.release()
+
+    @asynccontextmanager
+    async def admit(self, key: str, limit: int, *, exempt: bool) -> AsyncIterator[Admission]:
+        window = int(time.time() // RATE_WINDOW_SECONDS)
+        lock_name = f"{self.prefix}:lock:{key}"
+        token = uuid.uuid4().hex
+        count, locked = await self._count_and_try_lock(
+            keys=[f"{self.prefix}:rate:{key}:{window}", lock_name],
+            args=[RATE_WINDOW_SECONDS + 1, limit, int(exempt), token, int(LOCK_TTL_SECONDS * 1000)],
+        )
+        held = bool(int(locked))
+
+        async def hold() -> None:
+            nonlocal held
+            if not held:
+                await self._wait_for_lock(lock_name, token)
+                held = True
+
+        try:
+            yield Admission(int(count) <= limit or exempt, hold)
+        finally:
+            if held:
+                await self._release_if_ours(keys=[lock_name], args=[token])
+
+    async def _wait_for_lock(self, name: str, token: str) -> None:
+        deadline = time.monotonic() + LOCK_TTL_SECONDS
+        ttl_ms = int(LOCK_TTL_SECONDS * 1000)
+        while not await self.redis.set(name, token, nx=True, px=ttl_ms):
+            if time.monotonic() >= deadline:
+                raise TimeoutError("conversation lock not acquired")
+            await asyncio.sleep(LOCK_RETRY_SECONDS)
 
     async def allow(self, key: str, limit: int, window_seconds: float = 60.0) -> bool:
         # Fixed window counter: one INCR per message, expiring with the window. One

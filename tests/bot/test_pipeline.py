@@ -168,6 +168,30 @@ async def test_flood_is_limited_but_distress_always_gets_through(runtime: Runtim
     assert "escalation.created" in event_types(urgent)
 
 
+async def test_a_message_is_stored_before_it_waits_for_its_conversation(
+    runtime: Runtime,
+) -> None:
+    """Another turn of the same conversation holds the lock: this one is kept meanwhile."""
+    await say(runtime, "hi", address="busy")
+    who = runtime.pipeline.identity("web", "busy")
+    async with runtime.state.lock(who):
+        waiting = asyncio.create_task(say(runtime, "what is a t visa", address="busy"))
+        for _ in range(200):
+            statuses = await inbox_statuses(runtime)
+            if statuses.count("pending") == 1:
+                break
+            await asyncio.sleep(0.01)
+        assert statuses.count("pending") == 1  # Stored, waiting for its turn.
+        assert not waiting.done()
+    assert (await waiting).status == "ok"
+    assert await inbox_statuses(runtime) == ["done", "done"]
+
+
+async def inbox_statuses(runtime: Runtime) -> list[str]:
+    async with runtime.db.sessions() as session:
+        return list((await session.scalars(select(InboxItem.status).order_by(InboxItem.id))).all())
+
+
 async def test_very_long_message_gets_a_kind_reply(runtime: Runtime) -> None:
     await say(runtime, "hi")
     result = await say(runtime, "word " * 2000)

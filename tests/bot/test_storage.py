@@ -15,6 +15,7 @@ from cryptography.fernet import Fernet
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from bot import state as state_module
 from bot.crypto import Cipher, InvalidToken, address_hash
 from bot.runtime import Runtime, build_runtime
 from bot.state import LocalState, RedisState, SharedState
@@ -140,6 +141,94 @@ async def test_two_redis_clients_share_the_lock(tmp_path: Path) -> None:
     await one.close()
     await two.close()
     assert peak == 1
+
+
+async def test_admission_counts_and_exempts_distress(state: SharedState) -> None:
+    allowed = []
+    for exempt in (False, False, False, True, False):
+        async with state.admit("k", 2, exempt=exempt) as admission:
+            allowed.append(admission.allowed)
+    assert allowed == [True, True, False, True, False]
+    async with state.admit("other", 2, exempt=False) as admission:
+        assert admission.allowed
+
+
+async def test_admission_serialises_a_conversation_but_counts_at_once(
+    state: SharedState,
+) -> None:
+    order: list[str] = []
+    first_in = asyncio.Event()
+
+    async def first() -> None:
+        async with state.admit("conv", 10, exempt=False) as admission:
+            await admission.hold()
+            order.append("first-in")
+            first_in.set()
+            await asyncio.sleep(0.05)
+            order.append("first-out")
+
+    async def second() -> None:
+        await first_in.wait()
+        async with state.admit("conv", 10, exempt=False) as admission:
+            order.append("second-counted")  # Before the lock: the caller stores now.
+            await admission.hold()
+            await admission.hold()  # A second call holds it already.
+            order.append("second-in")
+
+    await asyncio.gather(first(), second())
+    assert order == ["first-in", "second-counted", "first-out", "second-in"]
+    async with asyncio.timeout(1):  # Released on exit.
+        async with state.admit("conv", 10, exempt=False) as admission:
+            await admission.hold()
+
+
+async def test_a_refused_admission_takes_no_lock(state: SharedState) -> None:
+    async with state.admit("conv-r", 1, exempt=False) as admission:
+        assert admission.allowed
+        await admission.hold()
+    async with state.admit("conv-r", 1, exempt=False) as refused:
+        assert not refused.allowed
+        async with asyncio.timeout(1), state.admit("conv-r", 1, exempt=True) as other:
+            await other.hold()  # Nobody holds it: the refused one never took it.
+
+
+async def test_admission_lock_is_released_after_an_error(state: SharedState) -> None:
+    with pytest.raises(RuntimeError):
+        async with state.admit("conv-e", 10, exempt=False) as admission:
+            await admission.hold()
+            raise RuntimeError("boom")
+    async with asyncio.timeout(1), state.admit("conv-e", 10, exempt=False) as again:
+        await again.hold()
+
+
+async def test_redis_admission_never_releases_a_lock_that_is_no_longer_its_own() -> None:
+    """Held past its expiry, the lock may now be another worker's: leave it to them."""
+    need_service("Redis", REDIS_TEST_URL)
+    state = RedisState(REDIS_TEST_URL, prefix=f"test-{uuid.uuid4().hex}")
+    name = f"{state.prefix}:lock:conv"
+    try:
+        async with state.admit("conv", 10, exempt=False) as admission:
+            await admission.hold()
+            await state.redis.set(name, "another-worker")  # Ours expired; theirs now.
+        assert await state.redis.get(name) == b"another-worker"
+    finally:
+        await state.close()
+
+
+async def test_redis_admission_gives_up_waiting_after_the_lock_ttl(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    need_service("Redis", REDIS_TEST_URL)
+    monkeypatch.setattr(state_module, "LOCK_TTL_SECONDS", 0.2)
+    state = RedisState(REDIS_TEST_URL, prefix=f"test-{uuid.uuid4().hex}")
+    try:
+        await state.redis.set(f"{state.prefix}:lock:stuck", "a-stuck-worker")
+        async with state.admit("stuck", 10, exempt=False) as admission:
+            assert admission.allowed  # Counted, and the caller could store the message.
+            with pytest.raises(TimeoutError):
+                await admission.hold()
+    finally:
+        await state.close()
 
 
 async def test_sqlite_statements_run_at_once_when_the_lock_is_free(tmp_path: Path) -> None:
