@@ -5,9 +5,9 @@ latency, and the memory of a process that runs the NLU.
 
 Held-out sets are never trained on: nlu/data/*/test.yml (intents), and for the
 risk screen nlu/data/risk/*/test.yml, fresh.yml (a second set written later
-from scratch), blind.yml (written after the second pass), blind2.yml and
-blind3.yml (each written without seeing the data or the lexicon, before the
-third and the fourth pass, and scored once after it).
+from scratch), blind.yml (written after the second pass), blind2.yml,
+blind3.yml and blind4.yml (each written without seeing the data or the
+lexicon, before the third, the fourth and the sixth pass).
 """
 
 from __future__ import annotations
@@ -96,7 +96,9 @@ def main() -> int:
         "data nor the lexicon, before the third pass (training data and cue families "
         "chosen by cross-validation on train only) and scored once after it; `blind3` "
         "is nlu/data/risk/*/blind3.yml, written the same way by another engineer before "
-        "the fourth pass and scored once after it. The blind sets are the estimate "
+        "the fourth pass; `blind4` is nlu/data/risk/*/blind4.yml, written the same way "
+        "before the sixth pass (only aggregates read, never tuned on). The blind sets "
+        "are the estimate "
         "for phrasings nobody tuned for.",
         "",
         "| measure | result | target | |",

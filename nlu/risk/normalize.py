@@ -40,6 +40,49 @@ _OTHER = re.compile(r"[^a-z0-9., ]+")
 _REPEAT = re.compile(r"([a-z])\1+")
 # In patterns, leave escapes such as "\bb" alone.
 _PATTERN_REPEAT = re.compile(r"(?<!\\)([a-z])\1+")
+# Unambiguous text-speak tokens, spelled out before matching ("dnt want 2 b
+# alive nemore" -> "dont want to be alive anymore"); keys are looked up with
+# repeated letters collapsed. Single letters and digits stay as written except
+# in the fixed pairs below ("2 b" is "to be"; a lone "2" may be a count).
+# Spellings the lexicon already lists as variants ("kiero") stay as written.
+_TXT = {
+    "dnt": "dont",
+    "cnt": "cant",
+    "wnt": "want",
+    "wna": "wanna",
+    "gna": "gonna",
+    "nemore": "anymore",
+    "anymor": "anymore",
+    "nymore": "anymore",
+    "nomore": "no more",
+    "no1": "no one",
+    "ne1": "anyone",
+    "sum1": "someone",
+    "some1": "someone",
+    "evry1": "everyone",
+    "every1": "everyone",
+    "myslf": "myself",
+    "mysef": "myself",
+    "tmrw": "tomorrow",
+    "tmr": "tomorrow",
+    "tmrow": "tomorrow",
+    "2moro": "tomorrow",
+    "2morow": "tomorrow",
+    "2day": "today",
+    "2nite": "tonight",
+    "2night": "tonight",
+    "b4": "before",
+    "xq": "porque",
+    "pq": "porque",
+    "q": "que",
+    "aki": "aqui",
+    "mxo": "mucho",
+    "nadien": "nadie",
+}
+_TXT_PAIRS = re.compile(
+    r"(?<![a-z0-9])(2|to|wanna|wana|gonna|gona|will|wil|cant|dont|wont|should|could|would|must|might)"
+    r" b(?![a-z0-9])"
+)
 _UPPER = re.compile(r"(?<!\\)[A-Z]")
 
 
@@ -130,7 +173,9 @@ class Normalizer:
         text = _STOP.sub(" . ", text)
         text = _COMMA.sub(" , ", text)
         text = _OTHER.sub(" ", text)
-        return _collapse(" ".join(text.split()))
+        text = _TXT_PAIRS.sub(lambda m: f"{'to' if m[1] == '2' else m[1]} be", text)
+        words = [_TXT.get(_REPEAT.sub(r"\1", w), w) for w in text.split()]
+        return _collapse(" ".join(words))
 
 
 def fold_pattern(pattern: str, emoji: Mapping[str, str]) -> str:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.types import RiskAssessment, RiskLevel
-from nlu.risk.lexicon import Lexicon, load_lexicon
+from nlu.risk.lexicon import Family, Lexicon, load_lexicon
 from nlu.risk.normalize import Normalizer
 from nlu.risk.scoring import BARE_WORDS, CRITICAL, Analysis, Hit, analyse
 
@@ -33,6 +33,15 @@ _SELF = frozenset({"suicide", "self_harm"})
 # Only a short follow-up ("the pills", "tonight", "ya las tengo") borrows the
 # previous turn's distress; a long new message stands on its own.
 _FOLLOWUP_TOKENS = 12
+# General hopelessness ("ya no puedo", "can't do this anymore") next to a veiled
+# suicidal cue ("i feel like dying", "sorry for everything") reads as ideation.
+_HOPELESS = frozenset({"distress.hopeless"})
+# Families split out of danger.abuse_mention (sixth pass) for clearer cue names
+# still count as that one kind of evidence when moderate cues corroborate.
+_KIND = {
+    "danger.debt_control": "danger.abuse_mention",
+    "danger.deprivation": "danger.abuse_mention",
+}
 
 
 @dataclass(slots=True)
@@ -178,6 +187,10 @@ class RiskScreen:
         if model is not None and folded.text:
             prediction = model.predict_normalized(folded.text)
             _apply_model(prediction, folded.text, found, verdict, self.policy)
+            # A stated minor plus distress the classifier (or context) read.
+            _apply_minor(found, verdict)
+        elif previous is not None:
+            _apply_minor(found, verdict)
         return verdict.result()
 
 
@@ -238,7 +251,29 @@ def _corroborate(found: Analysis, verdict: _Verdict) -> None:
     for hit in found.hits:
         if hit.state == "active" and hit.level == RiskLevel.MODERATE and not hit.family.minor:
             for category in _CORROBORATE.intersection(hit.family.categories):
-                families.setdefault(category, set()).add(hit.family.id)
+                families.setdefault(category, set()).add(_KIND.get(hit.family.id, hit.family.id))
+    # The same veiled or arrival family twice, in different clauses and words
+    # ("ya tengo todo listo, perdon a todos"; "he's here, he's coming up the stairs").
+    seen: dict[str, dict[int, str]] = {}
+    for hit in found.hits:
+        fam = hit.family
+        if hit.state == "active" and hit.level == RiskLevel.MODERATE and fam.timed is not None:
+            if _CORROBORATE.intersection(fam.categories):
+                seen.setdefault(fam.id, {})[found.clause_of[hit.span.start]] = hit.span.text
+    for fid, clauses in seen.items():
+        if len(clauses) >= 2 and len(set(clauses.values())) >= 2:
+            for category in _CORROBORATE.intersection(_family(found, fid).categories):
+                families.setdefault(category, set()).update({fid, f"{fid}#2"})
+    # A veiled suicidal cue next to plain hopelessness ("i feel like dying, ya no puedo").
+    if any(h.state == "active" and h.family.id in _HOPELESS for h in found.hits):
+        for hit in found.hits:
+            if (
+                hit.state == "active"
+                and hit.family.context_boost
+                and hit.level == RiskLevel.MODERATE
+            ):
+                for category in _SELF.intersection(hit.family.categories):
+                    families.setdefault(category, set()).update({hit.family.id, "hopeless"})
     for category, ids in sorted(families.items()):
         if len(ids) >= 2:
             verdict.raise_to(RiskLevel.HIGH, f"corroborated:{category}", (category,))
@@ -254,6 +289,10 @@ def _corroborate(found: Analysis, verdict: _Verdict) -> None:
         ]
         if means:
             verdict.raise_to(RiskLevel.HIGH, means[0].cue, hit.family.categories)
+
+
+def _family(found: Analysis, fid: str) -> Family:
+    return next(h.family for h in found.hits if h.family.id == fid)
 
 
 def _bare_plan(found: Analysis, verdict: _Verdict, *, question: bool) -> None:
@@ -273,15 +312,23 @@ def _bare_plan(found: Analysis, verdict: _Verdict, *, question: bool) -> None:
 
 
 def _apply_minor(found: Analysis, verdict: _Verdict) -> None:
-    """A minor plus any real distress or danger is child risk, at least high."""
+    """A minor plus any real distress or danger is child risk, at least high.
+
+    Run after the lexicon and again after the classifier and the conversation
+    context: "tengo 15" with distress that only the classifier (or the previous
+    turn) reads as moderate is child risk too. A message the lexicon discounted
+    (hyperbole, a school question) does not count on the classifier's word.
+    """
     minors = [h for h in found.hits if h.family.minor and h.state != "negated"]
-    if not minors:
+    if not minors or (verdict.level >= RiskLevel.HIGH and "child" in verdict.categories):
         return
     for hit in minors:
         verdict.raise_to(hit.level, hit.cue, hit.categories)
     others = [h for h in found.hits if not h.family.minor and h.state == "active"]
-    if any(h.level >= RiskLevel.MODERATE for h in others):
-        verdict.raise_to(RiskLevel.HIGH, minors[0].cue, ("child",))
+    lexical = any(h.level >= RiskLevel.MODERATE for h in others)
+    layered = verdict.level >= RiskLevel.MODERATE and not found.vetoes
+    if lexical or layered:
+        verdict.raise_to(max(verdict.level, RiskLevel.HIGH), minors[0].cue, ("child",))
 
 
 def _apply_context(found: Analysis, verdict: _Verdict, previous: RiskAssessment) -> None:

@@ -56,6 +56,14 @@ BLIND_FLOOR = {
         "en": {"urgent_recall": 0.915, "false_alarm_rate": 0.038},
         "es": {"urgent_recall": 0.951, "false_alarm_rate": 0.038},
     },
+    # blind4.yml: written like blind2 by another engineer, before the sixth pass;
+    # lines equal to another split's or a case were removed. The fifth pass's
+    # screen scored en 0.898 (false alarms 0.050), es 0.807 (0.055); after the
+    # sixth pass (scored a second time, never read or tuned on), the floors below:
+    "blind4": {
+        "en": {"urgent_recall": 0.897, "false_alarm_rate": 0.05},
+        "es": {"urgent_recall": 0.852, "false_alarm_rate": 0.055},
+    },
 }
 
 
@@ -333,14 +341,14 @@ def test_splits_are_large_varied_and_cover_every_level_and_category(lang: str) -
 
 
 def test_held_out_splits_share_no_phrasing() -> None:
-    for split in ("train", *HELD_OUT_SPLITS, "blind", "blind2", "blind3"):
+    for split in ("train", *HELD_OUT_SPLITS, "blind", "blind2", "blind3", "blind4"):
         for lang in LANGUAGES:
             keys = [_key(e.text) for e in load_examples(split, [lang])]
             assert len(set(keys)) == len(keys), f"duplicate lines in {lang}/{split}"
     train = {_key(e.text) for e in load_examples("train")}
     # A one-word greeting ("hi") is no phrasing to leak: cases may share it.
     cases = {_key(t) for t in _case_texts() if len(_key(t).split()) > 1}
-    blind = ("blind", "blind2", "blind3")
+    blind = ("blind", "blind2", "blind3", "blind4")
     held = {s: {_key(e.text) for e in load_examples(s)} for s in (*HELD_OUT_SPLITS, *blind)}
     for split, keys in held.items():
         assert not keys & train, (split, sorted(keys & train))
