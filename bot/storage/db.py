@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+import sqlite3
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -22,7 +24,11 @@ from bot.storage.sqlite_driver import inline_first_connector
 
 __all__ = ["AsyncSession", "Database"]
 
+log = logging.getLogger("harborline.storage")
+
 SQLITE_BUSY_TIMEOUT = 30.0
+# How often the WAL is copied back into the database file (see checkpoint_forever).
+CHECKPOINT_SECONDS = 1.0
 # A pooled server connection idle longer than this is pinged before use (a server
 # restart or an idle timeout may have closed it). One used moments ago is not: a
 # ping per checkout costs three round trips on asyncpg, on every turn.
@@ -34,11 +40,12 @@ class Database:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         kwargs: dict[str, Any] = {}
+        self.sqlite_file: str | None = None
         if self.is_sqlite:
             _ensure_parent_dir(url)
             kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT}
             kwargs["pool_reset_on_return"] = None
-            path = _plain_file(url)
+            path = self.sqlite_file = _plain_file(url)
             if path is not None:
                 kwargs["async_creator"] = inline_first_connector(path, SQLITE_BUSY_TIMEOUT)
         else:
@@ -92,6 +99,39 @@ class Database:
         async with self.engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
 
+    async def checkpoint_forever(self, interval: float = CHECKPOINT_SECONDS) -> None:
+        """Copy the write-ahead log back into a SQLite file every ``interval``, off the loop.
+
+        SQLite's automatic checkpoint runs inside whichever commit crosses 1,000
+        pages of WAL; our statements and commits run in the event loop, so that
+        commit stalled every conversation for tens or hundreds of milliseconds
+        (fsync and all). Connections therefore turn it off (``wal_autocheckpoint
+        = 0``) and this loop does the work on a thread of its own connection,
+        in PASSIVE mode: it takes no lock that a turn waits for, and copies what
+        it can. Runs in the app's lifespan; a no-op for other databases.
+        """
+        if self.sqlite_file is None:
+            return
+        path = self.sqlite_file
+        connection = await asyncio.to_thread(
+            sqlite3.connect, path, timeout=0, check_same_thread=False
+        )
+        running: asyncio.Future[tuple[int, int, int]] | None = None
+        try:
+            while True:
+                await asyncio.sleep(interval)
+                running = asyncio.ensure_future(asyncio.to_thread(_checkpoint, connection))
+                try:
+                    await asyncio.shield(running)
+                except sqlite3.Error as exc:  # Locked or busy now: next round.
+                    log.warning("wal checkpoint skipped: %s", type(exc).__name__)
+        finally:
+            if running is not None and not running.done():
+                # Cancelled mid-checkpoint: the thread still uses the connection.
+                with contextlib.suppress(BaseException):
+                    await running
+            connection.close()
+
     async def close(self) -> None:
         await self.engine.dispose()
 
@@ -144,7 +184,16 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    # Checkpoints are Database.checkpoint_forever's, on its own thread: never in a
+    # commit that runs in the event loop.
+    cursor.execute("PRAGMA wal_autocheckpoint=0")
     cursor.close()
+
+
+def _checkpoint(connection: sqlite3.Connection) -> tuple[int, int, int]:
+    """PASSIVE checkpoint: (1 if it could not finish, WAL frames, frames copied)."""
+    row = connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+    return (int(row[0]), int(row[1]), int(row[2]))
 
 
 def _sqlite_begin(connection: Any) -> None:

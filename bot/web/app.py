@@ -133,7 +133,8 @@ def create_app(
             # several times a turn. Fewer, larger young collections cost less in all.
             gc.set_threshold(*GC_THRESHOLDS)
         interval = settings.maintenance_interval_seconds
-        loops = []
+        # SQLite's WAL is checkpointed here, on a thread, never inside a commit.
+        loops = [asyncio.create_task(app.state.runtime.db.checkpoint_forever())]
         if interval > 0:
             loops.append(asyncio.create_task(run_maintenance(app.state.runtime.pipeline, interval)))
         if settings.paging_enabled:

@@ -231,6 +231,52 @@ async def test_redis_admission_gives_up_waiting_after_the_lock_ttl(
         await state.close()
 
 
+async def test_sqlite_commits_never_checkpoint_the_wal_the_background_loop_does(
+    tmp_path: Path,
+) -> None:
+    """A checkpoint inside a commit (which runs in the event loop) stalled every chat."""
+    from sqlalchemy import text
+
+    from bot.storage.db import Database
+
+    path = tmp_path / "wal.db"
+    db = Database(f"sqlite+aiosqlite:///{path}")
+    try:
+        async with db.engine.begin() as conn:
+            assert (await conn.execute(text("PRAGMA wal_autocheckpoint"))).scalar() == 0
+            await conn.execute(text("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)"))
+        for _ in range(60):  # Well past SQLite's automatic threshold of 1,000 pages.
+            async with db.engine.begin() as conn:
+                await conn.execute(text("INSERT INTO t (v) VALUES (:v)"), [{"v": "x" * 4000}] * 20)
+        # Rows reach the database file only through a checkpoint: none ran yet.
+        written = 60 * 20 * 4000
+        assert path.stat().st_size < written / 10
+        assert (tmp_path / "wal.db-wal").stat().st_size > written
+
+        loop = asyncio.create_task(db.checkpoint_forever(interval=0.01))
+        for _ in range(300):
+            await asyncio.sleep(0.01)
+            if path.stat().st_size > written:
+                break
+        assert path.stat().st_size > written  # Copied back, off the event loop.
+        loop.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await loop
+    finally:
+        await db.close()
+
+
+async def test_checkpoint_loop_is_a_no_op_for_a_database_server() -> None:
+    from bot.storage.db import Database
+
+    db = Database("postgresql+asyncpg://nobody@127.0.0.1:1/none")
+    try:
+        async with asyncio.timeout(1):
+            await db.checkpoint_forever(interval=0.01)  # Returns at once.
+    finally:
+        await db.close()
+
+
 async def test_sqlite_statements_run_at_once_when_the_lock_is_free(tmp_path: Path) -> None:
     import aiosqlite
     from sqlalchemy import text
