@@ -255,10 +255,14 @@ async def latency(port: int, escalations: int, rate: float, seconds: float) -> d
     listener.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await listener
-    # Requests are sent one after another to a fresh database: the k-th is escalation k.
+    # Requests are sent one after another, each answered before the next, so their
+    # escalation ids rise in sending order: the k-th id heard is the k-th message's.
+    # (Not id k itself: a rolled-back transaction, such as each worker's warm-up
+    # rehearsal, uses up sequence values on PostgreSQL.)
+    ids = sorted(console.first)
     total, turn, paging = [], [], []
-    for k, (sent, answered) in enumerate(zip(sent_at, answered_at, strict=True), start=1):
-        paged = console.first.get(k)
+    for k, (sent, answered) in enumerate(zip(sent_at, answered_at, strict=True)):
+        paged = console.first[ids[k]] if k < len(ids) else None
         if paged is not None:
             total.append((paged - sent) * 1000)
             turn.append((answered - sent) * 1000)
