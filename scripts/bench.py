@@ -7,6 +7,7 @@ Loads are bounded in count and time and go to 127.0.0.1 only.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import platform
 import socket
@@ -68,6 +69,8 @@ async def bench_turns(total: int = 3000, contacts: int = 300) -> dict[str, float
 
         intents = IntentClassifier.load_or_train(ROOT / "var" / "models")
         runtime = await build_runtime(settings_for(tmp), intents=intents)
+        # As in a server: the WAL is checkpointed in the background, not in commits.
+        checkpoints = asyncio.create_task(runtime.db.checkpoint_forever())
         latencies: list[float] = []
         started = time.perf_counter()
         for i in range(total):
@@ -83,6 +86,9 @@ async def bench_turns(total: int = 3000, contacts: int = 300) -> dict[str, float
             latencies.append((time.perf_counter() - t0) * 1000)
         elapsed = time.perf_counter() - started
         concurrent_rate = await _concurrent_turns(runtime, total, contacts, concurrency=16)
+        checkpoints.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await checkpoints
         await runtime.close()
     return {
         "turns": total,
