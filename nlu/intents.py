@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -80,7 +81,8 @@ class IntentClassifier:
             "classes": self.classes,
             "features": [f.state() for f in self.features],
         }
-        tmp = path.with_suffix(".tmp")
+        # Per process: two starting at once (workers, test runners) never share a file.
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
         with tmp.open("wb") as handle:
             arrays: dict[str, Any] = {f"idf{i}": f.idf for i, f in enumerate(self.features)}
             arrays.update(meta=np.array(json.dumps(meta)), coef=self.coef, intercept=self.intercept)

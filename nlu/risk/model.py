@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import subprocess
 import sys
 from collections.abc import Mapping, Sequence
@@ -259,7 +260,8 @@ class RiskModel:
         }
         arrays: dict[str, Any] = {f"idf{i}": f.idf for i, f in enumerate(self.features)}
         arrays.update(meta=np.array(json.dumps(meta)), coef=self.coef, intercept=self.intercept)
-        tmp = path.with_name(path.name + ".tmp")
+        # Per process: two starting at once (workers, test runners) never share a file.
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
         with tmp.open("wb") as handle:
             np.savez(handle, **arrays)
         tmp.replace(path)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import re
 import subprocess
 import sys
@@ -127,6 +128,21 @@ def test_round_trip_gives_equal_predictions(model: RiskModel, tmp_path: Path) ->
         assert a.categories.keys() == b.categories.keys()
         assert np.allclose(list(a.categories.values()), list(b.categories.values()))
         assert abs(sum(a.levels) - 1.0) < 1e-9
+
+
+def test_saving_never_touches_another_process_s_half_written_file(
+    model: RiskModel, tmp_path: Path
+) -> None:
+    """Two workers starting at once may both train and save: each writes its own file."""
+    path = tmp_path / "risk.npz"
+    # Other processes, still writing: one file name shared by all would be clobbered.
+    others = [tmp_path / "risk.npz.tmp", tmp_path / f"risk.npz.{os.getpid() + 1}.tmp"]
+    for other in others:
+        other.write_bytes(b"half written")
+    model.save(path)
+    assert [other.read_bytes() for other in others] == [b"half written"] * 2
+    assert RiskModel.load(path).version == model.version
+    assert len(list(tmp_path.iterdir())) == 3  # Ours was renamed into place.
 
 
 def test_cached_by_hash_of_training_data(model: RiskModel, cache_dir: Path) -> None:
