@@ -18,8 +18,10 @@ $(STAMP): pyproject.toml
 run: install
 	$(BIN)/harborline run
 
+# Two test processes: about half the time on two cores. Tests never share state
+# (own temporary databases, own Redis key prefixes, free ports).
 test: install
-	$(BIN)/pytest -q -rs
+	$(BIN)/pytest -q -rs -n 2
 
 lint: install
 	$(BIN)/ruff check .
