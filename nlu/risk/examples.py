@@ -1,7 +1,7 @@
 """Labelled risk examples: ``nlu/data/risk/<lang>/<split>.yml`` for each of ``SPLITS``.
 
 ``train`` fits the classifier and is the only split to tune on (with
-cross-validation). ``test``, ``fresh`` and ``blind`` to ``blind4`` are held out
+cross-validation). ``test``, ``fresh`` and ``blind`` to ``blind5`` are held out
 and only ever reported: ``fresh`` is a second set written later from scratch;
 ``blind`` was written after the second lexicon pass and scored once; ``blind2``
 was written by an engineer who had seen neither the training data, the lexicon
@@ -10,8 +10,9 @@ nor the other splits, before the third pass, and was scored once after it.
 and scored (aggregates only) with the third pass's screen and after the fourth
 and the fifth. ``blind4`` was written the same way by another engineer before the
 sixth pass and scored (aggregates only) with the fifth pass's screen and after
-the sixth. Their
-figures are the estimate for phrasings nobody tuned for.
+the sixth. ``blind5`` was written the same way before the seventh pass and
+scored (aggregates only) with the sixth pass's screen and after the seventh.
+Their figures are the estimate for phrasings nobody tuned for.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ __all__ = ["DATA_DIR", "HELD_OUT", "LANGUAGES", "RiskExample", "files_hash", "lo
 
 DATA_DIR = Path(__file__).resolve().parents[1] / "data" / "risk"
 LANGUAGES = ("en", "es")
-SPLITS = ("train", "test", "fresh", "blind", "blind2", "blind3", "blind4")
+SPLITS = ("train", "test", "fresh", "blind", "blind2", "blind3", "blind4", "blind5")
 # Held-out splits, never trained on, with what `nlu eval` calls them. `blind`
 # was written after the second pass was final and scored once: its figure is
 # the estimate for phrasings nobody tuned for (it has no target of its own).
@@ -42,6 +43,7 @@ HELD_OUT = {
     "blind2": "second blind set (written without seeing the data, scored once)",
     "blind3": "third blind set (written without seeing the data, before the fourth pass)",
     "blind4": "fourth blind set (written without seeing the data, before the sixth pass)",
+    "blind5": "fifth blind set (written without seeing the data, before the seventh pass)",
 }
 
 

@@ -78,6 +78,12 @@ _TXT = {
     "aki": "aqui",
     "mxo": "mucho",
     "nadien": "nadie",
+    # Seventh pass: misspellings seen in crisis texting.
+    "ded": "dead",
+    "rists": "wrists",
+    "rist": "wrist",
+    "pastiyas": "pastillas",
+    "pastiya": "pastilla",
 }
 _TXT_PAIRS = re.compile(
     r"(?<![a-z0-9])(2|to|wanna|wana|gonna|gona|will|wil|cant|dont|wont|should|could|would|must|might)"

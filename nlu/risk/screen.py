@@ -38,6 +38,9 @@ _FOLLOWUP_TOKENS = 12
 _HOPELESS = frozenset({"distress.hopeless"})
 # Families split out of danger.abuse_mention (sixth pass) for clearer cue names
 # still count as that one kind of evidence when moderate cues corroborate.
+# Fear or a plea for what to do (seventh pass) corroborates a moderate danger
+# cue in any language: "he's outside, tengo miedo"; "lo oigo que ya viene, que hago".
+_ALERT = frozenset({"distress.scared", "distress.help", "distress.plea"})
 _KIND = {
     "danger.debt_control": "danger.abuse_mention",
     "danger.deprivation": "danger.abuse_mention",
@@ -274,6 +277,21 @@ def _corroborate(found: Analysis, verdict: _Verdict) -> None:
             ):
                 for category in _SELF.intersection(hit.family.categories):
                     families.setdefault(category, set()).update({hit.family.id, "hopeless"})
+    if "danger" in families:
+        danger = [
+            h.span
+            for h in found.hits
+            if h.state == "active"
+            and h.level == RiskLevel.MODERATE
+            and "danger" in h.family.categories
+        ]
+        if any(
+            h.state == "active"
+            and h.family.id in _ALERT
+            and not any(h.span.overlaps(d) for d in danger)
+            for h in found.hits
+        ):
+            families["danger"].add("alert")
     for category, ids in sorted(families.items()):
         if len(ids) >= 2:
             verdict.raise_to(RiskLevel.HIGH, f"corroborated:{category}", (category,))

@@ -1,6 +1,6 @@
 """Score the sixth-pass dev sets (scripts/risk_dev/{en,es}.yml) only.
 
-    python scripts/risk_dev/dev_eval.py LABEL [--no-model] [--set2] [-v]
+    python scripts/risk_dev/dev_eval.py LABEL [--no-model] [--set2|--set3] [-v]
 
 Urgent recall: level >= high with the row's category (and plain level >= high);
 false alarms: negatives reaching high or above. Lexicon alone and lexicon +
@@ -61,7 +61,7 @@ def main() -> None:
     args = [a for a in sys.argv[1:] if not a.startswith("-")]
     label = args[0] if args else "run"
     verbose = "-v" in sys.argv
-    suffix = "2" if "--set2" in sys.argv else ""
+    suffix = "3" if "--set3" in sys.argv else "2" if "--set2" in sys.argv else ""
     lexicon = RiskScreen.default()
     result = {"lexicon": score(lexicon, verbose, suffix)}
     print("lexicon", result["lexicon"])

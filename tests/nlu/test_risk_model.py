@@ -65,6 +65,14 @@ BLIND_FLOOR = {
         "en": {"urgent_recall": 0.897, "false_alarm_rate": 0.05},
         "es": {"urgent_recall": 0.852, "false_alarm_rate": 0.055},
     },
+    # blind5.yml: written like blind2 by another engineer, before the seventh pass
+    # (4 lines per language equal to other splits were removed first). The sixth
+    # pass's screen scored en 0.868 (false alarms 0.069), es 0.846 (0.086); after
+    # the seventh, the floors below (aggregates only, never read or tuned on).
+    "blind5": {
+        "en": {"urgent_recall": 0.879, "false_alarm_rate": 0.069},
+        "es": {"urgent_recall": 0.857, "false_alarm_rate": 0.087},
+    },
 }
 
 
@@ -357,14 +365,14 @@ def test_splits_are_large_varied_and_cover_every_level_and_category(lang: str) -
 
 
 def test_held_out_splits_share_no_phrasing() -> None:
-    for split in ("train", *HELD_OUT_SPLITS, "blind", "blind2", "blind3", "blind4"):
+    for split in ("train", *HELD_OUT_SPLITS, *BLIND_FLOOR):
         for lang in LANGUAGES:
             keys = [_key(e.text) for e in load_examples(split, [lang])]
             assert len(set(keys)) == len(keys), f"duplicate lines in {lang}/{split}"
     train = {_key(e.text) for e in load_examples("train")}
     # A one-word greeting ("hi") is no phrasing to leak: cases may share it.
     cases = {_key(t) for t in _case_texts() if len(_key(t).split()) > 1}
-    blind = ("blind", "blind2", "blind3", "blind4")
+    blind = tuple(BLIND_FLOOR)
     held = {s: {_key(e.text) for e in load_examples(s)} for s in (*HELD_OUT_SPLITS, *blind)}
     for split, keys in held.items():
         assert not keys & train, (split, sorted(keys & train))
