@@ -23,6 +23,7 @@ from typing import Any, cast
 from redis.exceptions import RedisError
 from sqlalchemy import Table, bindparam, delete, insert, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from aftercare import service as aftercare
 from bot.crypto import Cipher, address_hash
@@ -55,6 +56,7 @@ MESSAGES = cast(Table, Message.__table__)
 INBOX = cast(Table, InboxItem.__table__)
 STORE_INBOUND = insert(INBOX).returning(INBOX.c.id)
 STORE_TRANSCRIPT = insert(MESSAGES)
+CONVERSATIONS = cast(Table, Conversation.__table__)
 MARK_DONE = (
     update(INBOX)
     .where(INBOX.c.id == bindparam("inbox_id"), INBOX.c.status == "pending")
@@ -458,15 +460,13 @@ class _TurnContext:
             state = "handoff" if still_in_handoff and decision.state == "menu" else decision.state
             last_risk = {"level": screened.level.label, "cats": list(screened.categories)}
             # Write only what changed: every UPDATE costs a round trip on the hot path.
-            if (conversation.state, conversation.data, conversation.last_risk) != (
-                state,
-                data,
-                last_risk,
-            ):
-                conversation.state = state
-                conversation.data = data
-                conversation.last_risk = last_risk
-                conversation.updated_at = self.now
+            changed = {
+                name: value
+                for name, value in (("state", state), ("data", data), ("last_risk", last_risk))
+                if getattr(conversation, name) != value
+            }
+            if changed:
+                await self._save_conversation(conversation, {**changed, "updated_at": self.now})
             if self.now - contact.last_seen_at > LAST_SEEN_PRECISION:
                 # Retention counts days; minute-level precision is enough and saves a write.
                 contact.last_seen_at = self.now
@@ -728,6 +728,24 @@ class _TurnContext:
         self.events.append(Event("kb.more", {"article_id": article.id}))
         for part in _split_paragraphs(article.body):
             self.replies.append(Reply(part))
+
+    async def _save_conversation(self, conversation: Conversation, values: dict[str, Any]) -> None:
+        """Write the conversation's new state, as a plain UPDATE when the row has no other change.
+
+        The ORM's unit of work costs about three times a Core statement, and this
+        runs on nearly every turn. With other changes pending (a handoff, say),
+        the ORM writes them all together as before.
+        """
+        if conversation in self.session.dirty:
+            for name, value in values.items():
+                setattr(conversation, name, value)
+            return
+        connection = await self.session.connection()
+        await connection.execute(
+            update(CONVERSATIONS).where(CONVERSATIONS.c.id == conversation.id).values(values)
+        )
+        for name, value in values.items():  # What the row now holds; nothing left to flush.
+            set_committed_value(conversation, name, value)
 
     async def _keep_transcript(self, conversation: Conversation) -> None:
         rows = [("in", self.text)] + [("out", r.text) for r in self.replies]

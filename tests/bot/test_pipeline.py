@@ -10,9 +10,10 @@ from sqlalchemy import func, select
 from bot.runtime import Runtime
 from bot.storage.models import Contact, Conversation, Escalation, InboxItem, Message
 from escalation.models import Page
-from escalation.service import Published
+from escalation.service import Published, claim
 from tests.bot.helpers import event_types, joined, say
-from tests.handoff.test_paging import add_counselor
+from tests.conftest import Clock
+from tests.handoff.test_paging import TEXTS, add_counselor
 
 
 async def count(runtime: Runtime, model: type) -> int:
@@ -300,3 +301,43 @@ async def test_a_failed_warm_up_does_not_stop_the_server(
     await warm_up(runtime)  # logged and skipped, not raised
     result = await say(runtime, "hi", address="after-a-failed-warm-up")
     assert result.status == "ok" and result.replies
+
+
+async def _conversation(runtime: Runtime) -> Conversation:
+    async with runtime.db.sessions() as session:
+        conversation = await session.scalar(select(Conversation))
+    assert conversation is not None
+    return conversation
+
+
+async def test_the_conversation_row_holds_each_turn_s_state(runtime: Runtime) -> None:
+    # Plain turns write state, data and last risk with one UPDATE of their own.
+    await say(runtime, "hi")
+    await say(runtime, "yes")
+    await say(runtime, "what is a t visa")
+    answered = await _conversation(runtime)
+    assert answered.data.get("last_article")
+    await say(runtime, "i have nowhere to sleep tonight")
+    moderate = await _conversation(runtime)
+    assert moderate.last_risk["level"] == "moderate"
+    assert moderate.updated_at >= answered.updated_at
+    await say(runtime, "menu")
+    assert (await _conversation(runtime)).state == "menu"
+
+
+async def test_the_conversation_row_holds_state_written_beside_a_handoff_change(
+    runtime: Runtime, clock: Clock
+) -> None:
+    # Ending a handoff changes the row through the ORM too; both land together.
+    counselor = await add_counselor(runtime, "pri", on_call=True)
+    await say(runtime, "talk to a person")
+    async with runtime.db.sessions() as session:
+        escalation = await session.scalar(select(Escalation))
+    assert escalation is not None
+    async with runtime.db.sessions() as session, session.begin():
+        await claim(session, escalation.id, counselor, clock(), runtime.pipeline.cipher, TEXTS)
+    assert (await _conversation(runtime)).handoff_escalation_id == escalation.id
+    await say(runtime, "stop")
+    after = await _conversation(runtime)
+    assert after.handoff_escalation_id is None
+    assert after.state != "handoff"
