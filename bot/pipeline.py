@@ -56,7 +56,14 @@ MESSAGES = cast(Table, Message.__table__)
 INBOX = cast(Table, InboxItem.__table__)
 STORE_INBOUND = insert(INBOX).returning(INBOX.c.id)
 STORE_TRANSCRIPT = insert(MESSAGES)
+SAVED_CONVERSATION_COLUMNS = ("state", "data", "last_risk", "updated_at")
 CONVERSATIONS = cast(Table, Conversation.__table__)
+# Built once: building a statement costs more than running it on SQLite.
+SAVE_CONVERSATION = (
+    update(CONVERSATIONS)
+    .where(CONVERSATIONS.c.id == bindparam("conversation_id"))
+    .values({name: bindparam(f"new_{name}") for name in SAVED_CONVERSATION_COLUMNS})
+)
 MARK_DONE = (
     update(INBOX)
     .where(INBOX.c.id == bindparam("inbox_id"), INBOX.c.status == "pending")
@@ -71,6 +78,9 @@ LOAD_CONTACT = (
     select(Contact, Conversation)
     .outerjoin(Conversation, Conversation.contact_id == Contact.id)
     .where(Contact.address_hash == bindparam("who"))
+)
+OPEN_ESCALATION = select(Escalation).where(
+    Escalation.conversation_id == bindparam("conversation_id"), Escalation.status != "closed"
 )
 STORAGE_ERRORS = (SQLAlchemyError, RedisError, OSError, TimeoutError)
 
@@ -460,13 +470,9 @@ class _TurnContext:
             state = "handoff" if still_in_handoff and decision.state == "menu" else decision.state
             last_risk = {"level": screened.level.label, "cats": list(screened.categories)}
             # Write only what changed: every UPDATE costs a round trip on the hot path.
-            changed = {
-                name: value
-                for name, value in (("state", state), ("data", data), ("last_risk", last_risk))
-                if getattr(conversation, name) != value
-            }
-            if changed:
-                await self._save_conversation(conversation, {**changed, "updated_at": self.now})
+            values = {"state": state, "data": data, "last_risk": last_risk}
+            if any(getattr(conversation, name) != value for name, value in values.items()):
+                await self._save_conversation(conversation, {**values, "updated_at": self.now})
             if self.now - contact.last_seen_at > LAST_SEEN_PRECISION:
                 # Retention counts days; minute-level precision is enough and saves a write.
                 contact.last_seen_at = self.now
@@ -591,11 +597,7 @@ class _TurnContext:
                     return
 
     async def _escalate(self, contact: Contact, conversation: Conversation, reason: str) -> None:
-        open_one = await self.session.scalar(
-            select(Escalation).where(
-                Escalation.conversation_id == conversation.id, Escalation.status != "closed"
-            )
-        )
+        open_one = await self.session.scalar(OPEN_ESCALATION, {"conversation_id": conversation.id})
         if open_one is not None:
             self._raise_open_escalation(open_one)
             return
@@ -741,9 +743,8 @@ class _TurnContext:
                 setattr(conversation, name, value)
             return
         connection = await self.session.connection()
-        await connection.execute(
-            update(CONVERSATIONS).where(CONVERSATIONS.c.id == conversation.id).values(values)
-        )
+        params = {f"new_{name}": value for name, value in values.items()}
+        await connection.execute(SAVE_CONVERSATION, {**params, "conversation_id": conversation.id})
         for name, value in values.items():  # What the row now holds; nothing left to flush.
             set_committed_value(conversation, name, value)
 
