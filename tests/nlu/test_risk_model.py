@@ -39,18 +39,27 @@ BLIND_FLOOR = {
     # the lexicon nor the other splits, before the sixth pass; lines equal to
     # another split's or a case were removed. Urgent recall (false alarms): fifth
     # pass en 0.898 (0.050), es 0.807 (0.055); sixth en 0.898, es 0.852; seventh
-    # en 0.898, es 0.864; with blind..blind3 in training, the floors below.
+    # en 0.898, es 0.864; with blind..blind3 in training en 0.932 (0.033), es
+    # 0.864; with three more writers' lines in training, the floors below.
     "blind4": {
         "en": {"urgent_recall": 0.931, "false_alarm_rate": 0.034},
-        "es": {"urgent_recall": 0.863, "false_alarm_rate": 0.055},
+        "es": {"urgent_recall": 0.897, "false_alarm_rate": 0.055},
     },
     # blind5.yml: written the same way by another engineer, before the seventh
     # pass (4 lines per language equal to other splits were removed first).
     # Sixth pass en 0.868 (0.069), es 0.846 (0.086); seventh en 0.879, es 0.857;
-    # with blind..blind3 in training, the floors below.
+    # with blind..blind3 in training en 0.901, es 0.901; with three more writers'
+    # lines, the floors below (Spanish hard negatives alarm more: 0.086 -> 0.138).
     "blind5": {
-        "en": {"urgent_recall": 0.9, "false_alarm_rate": 0.069},
-        "es": {"urgent_recall": 0.9, "false_alarm_rate": 0.087},
+        "en": {"urgent_recall": 0.923, "false_alarm_rate": 0.053},
+        "es": {"urgent_recall": 0.9, "false_alarm_rate": 0.138},
+    },
+    # blind6.yml: written the same way by a third engineer (asked to avoid stock
+    # phrases as whole lines) before three more writers' lines joined training.
+    # Before: en 0.804 (0.088), es 0.793 (0.068); after, the floors below.
+    "blind6": {
+        "en": {"urgent_recall": 0.869, "false_alarm_rate": 0.088},
+        "es": {"urgent_recall": 0.836, "false_alarm_rate": 0.069},
     },
 }
 
