@@ -23,7 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from aftercare.dispatcher import from_runtime as checkin_dispatcher
-from bot.channels.rest import ErrorBody, InvalidRequestBody
+from bot.channels.rest import ErrorBody, InvalidRequestBody, RestWebhookFastPath
 from bot.channels.rest import router as rest_router
 from bot.maintenance import run_maintenance
 from bot.outbox import take_for_contact
@@ -159,6 +159,8 @@ def create_app(
     # returns the background tasks it started (cancelled at shutdown).
     channel_starters: list[ChannelStarter] = []
     app = FastAPI(title="Harborline", version="0.1.0", lifespan=lifespan)
+    # Innermost first: oversized bodies are refused before the REST fast path reads one.
+    app.add_middleware(RestWebhookFastPath)
     app.add_middleware(BodySizeLimit, limit=MAX_BODY_BYTES)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     templates = Jinja2Templates(directory=HERE / "templates")

@@ -11,7 +11,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from bot.channels.rest import MAX_BODY_BYTES, PATH
+from bot.channels.rest import MAX_BODY_BYTES, PATH, RestWebhookFastPath
 from bot.runtime import Runtime, build_runtime
 from bot.storage.models import Base, Contact, Conversation, Escalation, InboxItem
 from bot.web.app import create_app
@@ -409,3 +409,59 @@ async def test_the_endpoint_is_described_in_openapi(client: httpx.AsyncClient) -
     assert body["required"] == ["sender", "message"]
     assert body["properties"]["sender"]["minLength"] == 16
     assert MAX_BODY_BYTES == 64 * 1024
+
+
+# -- the fast path past the router -------------------------------------------------------------
+
+
+def _without_fast_path(http: httpx.AsyncClient) -> None:
+    """Take the fast path out of an app not yet called: requests then go through the router."""
+    app = http._transport.app  # type: ignore[attr-defined]
+    assert app.middleware_stack is None  # Built at the first request, from this list.
+    app.user_middleware = [m for m in app.user_middleware if m.cls is not RestWebhookFastPath]
+
+
+@pytest.mark.parametrize(
+    ("body", "headers"),
+    [
+        (b'{"sender": "fast-path-sender-0001", "message": "hi"}', AUTH),
+        (b'{"sender": "fast-path-sender-0002", "message": "I want to die tonight"}', AUTH),
+        (b'{"sender": "short", "message": "hi"}', AUTH),
+        (b"{not json", AUTH),
+        (b'{"sender": "fast-path-sender-0003"}', AUTH),
+        (b'{"sender": "fast-path-sender-0004", "message": "hi"}', {}),
+        (b'{"sender": "fast-path-sender-0005", "message": "hi"}', {"Authorization": "Basic x"}),
+    ],
+)
+async def test_the_fast_path_answers_as_the_routed_endpoint_does(
+    make_client: Callable[..., Any], body: bytes, headers: dict[str, str]
+) -> None:
+    # Two apps with equal settings: one conversation each, so equal replies.
+    fast = await make_client(REST_CHANNEL_ENABLED=True, REST_CHANNEL_TOKEN=TOKEN)
+    routed = await make_client(REST_CHANNEL_ENABLED=True, REST_CHANNEL_TOKEN=TOKEN)
+    _without_fast_path(routed)
+    fast_app = fast._transport.app  # type: ignore[attr-defined]
+    assert any(m.cls is RestWebhookFastPath for m in fast_app.user_middleware)
+    by_fast_path = await fast.post(PATH, content=body, headers=headers)
+    by_router = await routed.post(PATH, content=body, headers=headers)
+    assert by_fast_path.status_code == by_router.status_code
+    assert by_fast_path.json() == by_router.json()
+    assert by_fast_path.headers.get("www-authenticate") == by_router.headers.get("www-authenticate")
+    assert await rows(rt(fast), InboxItem) == await rows(rt(routed), InboxItem)
+
+
+async def test_only_a_post_to_the_exact_path_takes_the_fast_path(client: httpx.AsyncClient) -> None:
+    assert (await client.get(PATH, headers=AUTH)).status_code == 405
+    assert (await client.put(PATH, json={}, headers=AUTH)).status_code == 405
+    slash = await client.post(PATH + "/", json={"sender": SENDER, "message": "hi"}, headers=AUTH)
+    assert slash.status_code in (307, 404)  # The router's answer, not a turn.
+    assert await rows(rt(client), InboxItem) == 0
+
+
+async def test_an_oversized_body_is_refused_before_the_fast_path_reads_it(
+    client: httpx.AsyncClient,
+) -> None:
+    body = b'{"sender": "' + b"x" * MAX_BODY_BYTES + b'", "message": "hi"}'
+    response = await client.post(PATH, content=body, headers=AUTH)
+    assert response.status_code == 413
+    assert await rows(rt(client), InboxItem) == 0
