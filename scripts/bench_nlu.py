@@ -5,9 +5,8 @@ latency, and the memory of a process that runs the NLU.
 
 Held-out sets are never trained on: nlu/data/*/test.yml (intents), and for the
 risk screen nlu/data/risk/*/test.yml, fresh.yml (a second set written later
-from scratch), blind4.yml, blind5.yml and blind6.yml (each written without
-seeing the data or the lexicon). Three earlier blind sets were moved into
-training in session 6.
+from scratch), blind4.yml to blind7.yml (each written without seeing the data
+or the lexicon). Three earlier blind sets were moved into training in session 6.
 """
 
 from __future__ import annotations
@@ -94,9 +93,10 @@ def main() -> int:
         "nlu/data/risk/*/blind4.yml, written by an engineer who had seen neither the "
         "data nor the lexicon, before the sixth pass; `blind5` is "
         "nlu/data/risk/*/blind5.yml, written the same way by another engineer before the "
-        "seventh pass; `blind6` is nlu/data/risk/*/blind6.yml, written the same way by a "
-        "third engineer before three more writers' lines joined the training split "
-        "(only aggregates read, never tuned on). Three earlier blind sets "
+        "seventh pass; `blind6` and `blind7` (nlu/data/risk/*/blind6.yml, blind7.yml) were "
+        "written the same way by two more engineers, each before a round of other "
+        "writers' lines joined the training split (only aggregates read, never tuned "
+        "on). Three earlier blind sets "
         "(blind, blind2, blind3) were moved into the training split in session 6, "
         "after the seventh pass. The blind sets are the estimate "
         "for phrasings nobody tuned for.",
