@@ -66,6 +66,12 @@ BLIND_FLOOR = {
         "en": {"urgent_recall": 0.937, "false_alarm_rate": 0.085},
         "es": {"urgent_recall": 0.967, "false_alarm_rate": 0.018},
     },
+    # blind8 (a third each short, one sentence and long), written before a third
+    # round of writers, which was tried and not kept (no gain on any blind set).
+    "blind8": {
+        "en": {"urgent_recall": 0.817, "false_alarm_rate": 0.067},
+        "es": {"urgent_recall": 0.804, "false_alarm_rate": 0.0},
+    },
 }
 
 
