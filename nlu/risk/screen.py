@@ -41,6 +41,10 @@ _HOPELESS = frozenset({"distress.hopeless"})
 # Fear or a plea for what to do (seventh pass) corroborates a moderate danger
 # cue in any language: "he's outside, tengo miedo"; "lo oigo que ya viene, que hago".
 _ALERT = frozenset({"distress.scared", "distress.help", "distress.plea"})
+# A place that is itself the means ("standing on the platform", "estoy en el
+# puente", eighth pass): naming the train or the bridge there is no second
+# piece of evidence, or every commuter waiting for a train would be high.
+_PLACE = frozenset({"suicide.edge"})
 _KIND = {
     "danger.debt_control": "danger.abuse_mention",
     "danger.deprivation": "danger.abuse_mention",
@@ -297,7 +301,7 @@ def _corroborate(found: Analysis, verdict: _Verdict) -> None:
             verdict.raise_to(RiskLevel.HIGH, f"corroborated:{category}", (category,))
     # Ideation next to a means at hand: "said goodbye" + "pills", "🪦" + "rope".
     for hit in found.hits:
-        if hit.state != "active" or hit.level != RiskLevel.MODERATE:
+        if hit.state != "active" or hit.level != RiskLevel.MODERATE or hit.family.id in _PLACE:
             continue
         means = [
             m
