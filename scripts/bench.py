@@ -36,7 +36,7 @@ MESSAGES = [
     "hi",
     "yes",
     "what is a t visa",
-    "can my boss keep my passport",
+    "my boss keeps my passport",  # High danger: a new escalation in each chat.
     "I need a place to sleep tonight",
     "menu",
     "how do i find a lawyer",

@@ -31,6 +31,7 @@ MODIFIER_LISTS = (
     "info",
     "safety",
     "past_markers",
+    "recent_past",
     "present_markers",
     "imminence_strong",
     "imminence_weak",

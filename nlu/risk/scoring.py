@@ -106,6 +106,10 @@ class Analysis:
     # escalation on its own. A negated general-distress cue ("I'm not scared
     # anymore", "no tengo miedo") denies no risk, so it vetoes nothing.
     vetoes: list[str] = field(default_factory=list)
+    # Ninth pass: the only thing discounted was a figure of speech ("jumping
+    # into the pool", "me voy a morir de hambre"): every blocked cue lies inside
+    # a hyperbole span, and nothing was an information question or negated.
+    joking: bool = False
 
 
 class _Segments:
@@ -183,6 +187,8 @@ class _Context:
         self.past_marks: list[Span] = []
         self.present_marks: list[Span] = []
         self.story = False
+        # The last sentence a story dated only by a recent time covers (None: all).
+        self.story_until: int | None = None
 
     def scan(self, name: str) -> Iterator[Span]:
         """Spans of one modifier list (skipped when its gate rules a match out)."""
@@ -204,8 +210,16 @@ class _Context:
         self.past_marks = list(self.scan("past_markers"))
         # "Years ago ... I got out and I'm safe now": with a safety statement the
         # whole story is past, except sentences that say something happens now.
-        self.story = bool(self.past_marks) and bool(safety)
-        if self.past_marks:
+        # A recent time ("last month", "el mes pasado", ninth pass) dates a story
+        # only together with its end ("I got out", "ya sali"): alone, "he hit me
+        # last week" stays active.
+        self.story = bool(safety) and bool(self.past_marks)
+        if safety and not self.past_marks and any(True for _ in self.scan("recent_past")):
+            # Only what is told up to the escape is over: "I got away last month.
+            # He calls 50 times a day" keeps the calls.
+            self.story = True
+            self.story_until = max(self.seg.sentence(s.start) for s in safety)
+        if self.past_marks or self.story:
             self.present_marks = [
                 s for s in self.scan("present_markers") if not any(s.overlaps(b) for b in safety)
             ]
@@ -227,12 +241,14 @@ class _Context:
         past; in "years ago he locked me in and now he follows me again" the
         following is not. A tie goes to the present (the safer reading).
         """
-        if not self.past_marks:
+        if not self.past_marks and not self.story:
             return False
         sentence = self.seg.sentence(span.start)
         past = [m for m in self.past_marks if self.seg.sentence(m.start) == sentence]
         present = [m for m in self.present_marks if self.seg.sentence(m.start) == sentence]
         if not past:
+            if self.story_until is not None and sentence > self.story_until:
+                return False
             return self.story and not present
         if not present:
             return True
@@ -266,15 +282,21 @@ def analyse(folded: Folded, lex: Lexicon, *, context: bool = False) -> Analysis:
     words = folded.text.split()
     out = Analysis(tokens=len(words), words=words)
     out.vetoes.extend(f"{name}:{span.quoted()}" for name, span in ctx.figurative)
+    blocked_spans: list[Span] = []
     for fam in lex.families:
         for span in _spans(fam.regex, folded, fam.gate, fam.scanner, ctx):
             state = ctx.state(span, fam.negatable)
             if state is None:
                 out.vetoes.append(f"blocked:{fam.id}:{span.quoted()}")
+                blocked_spans.append(span)
             else:
                 out.hits.append(Hit(fam, span, state))
                 if state == "negated" and fam.categories:
                     out.vetoes.append(f"negated:{fam.id}:{span.quoted()}")
+    hyperbole = [span for name, span in ctx.figurative if name == "hyperbole"]
+    if hyperbole and len(hyperbole) == len(ctx.figurative):
+        blocked = [s for s in blocked_spans if not any(s.overlaps(h) for h in hyperbole)]
+        out.joking = not blocked and not any(v.startswith("negated:") for v in out.vetoes)
     for group in lex.means:
         out.means.extend(
             MeansHit(group, s)

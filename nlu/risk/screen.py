@@ -85,7 +85,9 @@ class ModelPolicy:
       ``min_words`` words (a bag of n-grams is no judge of "tonight?").
     - When the lexicon discounted something in the message (hyperbole, an
       information question, a negated or blocked cue, a calm past story) the
-      classifier may at most ask gently, and only when ``strong``.
+      classifier may at most ask gently, and only when ``strong``; when all it
+      discounted was a figure of speech ("jumping into the pool", "me voy a
+      morir de hambre", ninth pass), not even that (``joking``).
     """
 
     # Chosen once by 5-fold cross-validation on the training split (never on a
@@ -118,8 +120,11 @@ class ModelPolicy:
         vetoed: bool,
         words: int,
         categorised: bool = False,
+        joking: bool = False,
     ) -> RiskLevel:
         urgent = prediction.at_least(RiskLevel.HIGH)
+        if vetoed and joking:
+            return RiskLevel.NONE
         if vetoed:
             return RiskLevel.MODERATE if urgent >= self.strong else RiskLevel.NONE
         if lexicon >= RiskLevel.MODERATE:
@@ -211,8 +216,14 @@ def _apply_model(
         h.state == "active" and h.level == RiskLevel.MODERATE and h.family.categories
         for h in found.hits
     )
+    joking = found.joking and not any(h.state == "active" for h in found.hits)
     target = policy.target(
-        verdict.level, prediction, vetoed=vetoed, words=words, categorised=categorised
+        verdict.level,
+        prediction,
+        vetoed=vetoed,
+        words=words,
+        categorised=categorised,
+        joking=joking,
     )
     if target <= verdict.level:
         return

@@ -236,7 +236,7 @@ async def test_a_new_alarm_is_paged_in_its_turn_and_the_pager_woken_only_when_ra
     await say(runtime, "hi")
     await say(runtime, "I feel so alone lately")  # Moderate: no escalation.
     assert wakes == 0 and first_pages == []
-    await say(runtime, "can my boss keep my passport")  # High: a new escalation, paged now.
+    await say(runtime, "my boss keeps my passport")  # High: a new escalation, paged now.
     assert wakes == 0
     assert [(e["type"], e["counselor_id"], e["step"]) for e in first_pages] == [
         ("page", primary.id, 0)

@@ -41,36 +41,41 @@ BLIND_FLOOR = {
     # blind4, written before the sixth pass: fifth pass 0.898 / 0.807; sixth
     # 0.898 / 0.852; seventh 0.898 / 0.864; with blind..blind3 in training 0.932 /
     # 0.864; with the first round of writers 0.932 / 0.898; with the second round
-    # 0.898 / 0.886; after the eighth pass, the floors below.
+    # 0.898 / 0.886; eighth pass 0.909 / 0.886; ninth pass (session 7) with
+    # blind8 and blind9 in training, the floors below.
     "blind4": {
-        "en": {"urgent_recall": 0.908, "false_alarm_rate": 0.034},
-        "es": {"urgent_recall": 0.886, "false_alarm_rate": 0.055},
+        "en": {"urgent_recall": 0.931, "false_alarm_rate": 0.034},
+        "es": {"urgent_recall": 0.908, "false_alarm_rate": 0.055},
     },
     # blind5, written before the seventh pass: sixth pass 0.868 / 0.846, seventh
     # 0.879 / 0.857, blind..blind3 in training 0.901 / 0.901, first round 0.923 /
-    # 0.901 (es false alarms 0.086 -> 0.138), second round below.
+    # 0.901 (es false alarms 0.086 -> 0.138), second round 0.934 / 0.901 (0.052 /
+    # 0.121); session 7 below.
     "blind5": {
-        "en": {"urgent_recall": 0.934, "false_alarm_rate": 0.053},
-        "es": {"urgent_recall": 0.9, "false_alarm_rate": 0.122},
+        "en": {"urgent_recall": 0.966, "false_alarm_rate": 0.035},
+        "es": {"urgent_recall": 0.922, "false_alarm_rate": 0.104},
     },
     # blind6 (asked to avoid stock phrases as whole lines), written before the
     # first round of writers: 0.804 (0.088) / 0.793 (0.069); first round 0.870 /
-    # 0.837; second round 0.891 (0.070) / 0.880; eighth pass below.
+    # 0.837; second round 0.891 (0.070) / 0.880; eighth pass 0.902 / 0.880;
+    # session 7 below.
     "blind6": {
         "en": {"urgent_recall": 0.901, "false_alarm_rate": 0.054},
         "es": {"urgent_recall": 0.879, "false_alarm_rate": 0.035},
     },
     # blind7, written before the second round: 0.917 (0.085) / 0.925 (0.017);
-    # second round below.
+    # second round 0.938 / 0.968; session 7 below.
     "blind7": {
-        "en": {"urgent_recall": 0.937, "false_alarm_rate": 0.085},
-        "es": {"urgent_recall": 0.967, "false_alarm_rate": 0.018},
+        "en": {"urgent_recall": 0.926, "false_alarm_rate": 0.069},
+        "es": {"urgent_recall": 0.978, "false_alarm_rate": 0.018},
     },
-    # blind8 (a third each short, one sentence and long), written before a third
-    # round of writers, which was tried and not kept (no gain on any blind set).
-    "blind8": {
-        "en": {"urgent_recall": 0.817, "false_alarm_rate": 0.067},
-        "es": {"urgent_recall": 0.804, "false_alarm_rate": 0.0},
+    # Session 7: blind8 was burned (the ninth pass was tuned on its misses) and
+    # blind9 too (some of its misses reached that pass's brief); both joined the
+    # training split. blind10 (two writers, about 320 lines a language) was
+    # written after the ninth pass and scored once, with the final screen.
+    "blind10": {
+        "en": {"urgent_recall": 0.89, "false_alarm_rate": 0.09},
+        "es": {"urgent_recall": 0.896, "false_alarm_rate": 0.098},
     },
 }
 
