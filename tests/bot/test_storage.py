@@ -266,6 +266,40 @@ async def test_sqlite_commits_never_checkpoint_the_wal_the_background_loop_does(
         await db.close()
 
 
+async def test_the_wal_starts_over_under_a_steady_write_load(tmp_path: Path) -> None:
+    """Writers one after another, as a busy server has them: there is always a write
+    transaction open or waiting. The checkpoint must still copy every frame between
+    two of them, so the WAL is written from its start again instead of growing."""
+    from bot.storage.db import Database
+
+    path = tmp_path / "busy.db"
+    db = Database(f"sqlite+aiosqlite:///{path}")
+    rounds, row_bytes = 400, 8000
+    try:
+        async with db.engine.begin() as conn:
+            await conn.execute(text("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)"))
+        loop = asyncio.create_task(db.checkpoint_forever(interval=0.01))
+
+        async def writer(name: str) -> None:
+            for i in range(rounds):
+                async with db.writing(), db.write_sessions() as session, session.begin():
+                    await session.execute(
+                        text("INSERT OR REPLACE INTO t (id, v) VALUES (:id, :v)"),
+                        {"id": i % 20, "v": name * row_bytes},
+                    )
+                    await asyncio.sleep(0.001)  # A turn awaits inside its transaction.
+
+        await asyncio.gather(writer("a"), writer("b"), writer("c"))
+        loop.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await loop
+        written = 3 * rounds * row_bytes
+        # Without a complete checkpoint the WAL keeps every round (about 20 MB here).
+        assert (tmp_path / "busy.db-wal").stat().st_size < written / 5
+    finally:
+        await db.close()
+
+
 async def test_checkpoint_loop_is_a_no_op_for_a_database_server() -> None:
     from bot.storage.db import Database
 
