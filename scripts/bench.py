@@ -56,6 +56,10 @@ def machine() -> str:
     return f"{os.cpu_count()} cores ({cpu}), {memory:.0f} GiB, Python {platform.python_version()}"
 
 
+# Web chat loads of 30 s each, one after another on the same server.
+WEB_RUNS = 3
+
+
 def settings_for(tmp: str) -> Settings:
     return Settings(
         DATABASE_URL=f"sqlite+aiosqlite:///{tmp}/bench.db",
@@ -235,11 +239,14 @@ def main() -> int:
             # so the load generator's own collections don't add pauses to latencies.
             gc.collect()
             gc.freeze()
-            web = asyncio.run(bench_web(port))
+            # The tail varies from run to run: report the worst of several.
+            runs = [asyncio.run(bench_web(port)) for _ in range(WEB_RUNS)]
+            web = max(runs, key=lambda run: run["p99_ms"])
         finally:
             server.terminate()
             server.wait(timeout=30)
     stamp = f"{datetime.now(UTC):%Y-%m-%d %H:%M}"
+    each_p99 = ", ".join(f"{run['p99_ms']:.1f}" for run in runs)
     lines += [
         "## Foundation: turns, web chat, memory",
         "",
@@ -261,12 +268,13 @@ def main() -> int:
             turns["concurrent_per_second"] >= 300,
         ),
         row(
-            "web chat round trip p99, 50 chats at 200 msg/s",
+            f"web chat round trip p99, 50 chats at 200 msg/s, worst of {WEB_RUNS} runs",
             f"{web['p99_ms']:.1f} ms (p50 {web['p50_ms']:.1f} ms, "
             f"{web['achieved_rate']:.0f} msg/s, {web['messages']:.0f} messages, "
-            f"{web['errors']:.0f} errors)",
+            f"{sum(run['errors'] for run in runs):.0f} errors; "
+            f"each run's p99: {each_p99} ms)",
             "<= 50 ms",
-            web["p99_ms"] <= 50 and web["errors"] == 0,
+            web["p99_ms"] <= 50 and all(run["errors"] == 0 for run in runs),
         ),
         row(
             "resident memory after start (`harborline run`)",
