@@ -272,7 +272,13 @@ class Pipeline:
         # before the turn takes SQLite's writer.
         await self.kb.refresh(self.db)
         try:
-            async with self.db.writing(), self.db.write_sessions() as session, session.begin():
+            # Ahead of new messages waiting to be stored: under load, a stored message
+            # would otherwise wait in line a second time, behind all that came after it.
+            async with (
+                self.db.writing(ahead=True),
+                self.db.write_sessions() as session,
+                session.begin(),
+            ):
                 if not fresh:  # Left pending by a crash, or a retry racing the first try.
                     status = await session.scalar(
                         select(InboxItem.status).where(InboxItem.id == inbox_id).with_for_update()

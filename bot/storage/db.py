@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.ext.asyncio import AsyncSession as AsyncSession
 
 from bot.storage.sqlite_driver import inline_first_connector
+from bot.storage.writer import WriterTurns
 
 __all__ = ["AsyncSession", "Database"]
 
@@ -69,16 +70,23 @@ class Database:
         )
         # SQLite has one writer. Waiting for it here, in the event loop, is cheap;
         # waiting in SQLite's busy handler sleeps in steps of milliseconds.
-        self._writer = asyncio.Lock() if self.is_sqlite else None
+        self._writer = WriterTurns() if self.is_sqlite else None
 
     @contextlib.asynccontextmanager
-    async def writing(self) -> AsyncIterator[None]:
-        """Hold the process's turn at SQLite's single writer (a no-op elsewhere)."""
+    async def writing(self, *, ahead: bool = False) -> AsyncIterator[None]:
+        """Hold the process's turn at SQLite's single writer (a no-op elsewhere).
+
+        ``ahead``: work already under way (the turn of a message that is stored)
+        goes before new work waiting (see ``WriterTurns``).
+        """
         if self._writer is None:
             yield
             return
-        async with self._writer:
+        await self._writer.acquire(ahead=ahead)
+        try:
             yield
+        finally:
+            self._writer.release()
 
     def connect(self) -> AsyncConnection:
         """A plain Core connection, for hot paths that need no ORM session."""
