@@ -1,10 +1,10 @@
-"""Score the blind-written dev sets (long messages, child/medical, fa_control, blind8).
+"""Score the blind-written dev sets (long messages, child/medical, fa_control, blind8, blind10).
 
     python scripts/risk_dev/dev_eval_sets.py LABEL [--no-model] [-v]
 
-Reads only scripts/risk_dev/{long_messages,child_medical,fa_control,blind8}_{en,es}.yml
-(never the held-out splits; blind8 is the burned former split, now also trained on,
-so --no-model is its fair reading). Urgent recall: rows labelled high/imminent whose
+Reads only scripts/risk_dev/{long_messages,child_medical,fa_control,blind8,blind10}_{en,es}.yml
+(never the held-out splits; blind8 and blind10 are burned former splits, now also
+trained on, so --no-model is their fair reading). Urgent recall: rows labelled high/imminent whose
 assessed level is >= high (and, separately, with one of the row's categories);
 false alarms: rows labelled none assessed >= high. Lexicon + classifier
 (trained on the training split, cached under /tmp) unless --no-model.
@@ -25,7 +25,7 @@ from bot.types import RiskLevel  # noqa: E402
 from nlu.risk.screen import RiskScreen  # noqa: E402
 
 HERE = Path(__file__).parent
-SETS = ("long_messages", "child_medical", "fa_control", "blind8")
+SETS = ("long_messages", "child_medical", "fa_control", "blind8", "blind10")
 URGENT = {"high", "imminent"}
 
 

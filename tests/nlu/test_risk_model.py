@@ -42,40 +42,45 @@ BLIND_FLOOR = {
     # 0.898 / 0.852; seventh 0.898 / 0.864; with blind..blind3 in training 0.932 /
     # 0.864; with the first round of writers 0.932 / 0.898; with the second round
     # 0.898 / 0.886; eighth pass 0.909 / 0.886; ninth pass (session 7) with
-    # blind8 and blind9 in training, the floors below.
+    # blind8 and blind9 in training 0.931 / 0.908; tenth pass (session 8) with
+    # blind10 in training, the floors below (two English lines fewer caught).
     "blind4": {
-        "en": {"urgent_recall": 0.931, "false_alarm_rate": 0.034},
-        "es": {"urgent_recall": 0.908, "false_alarm_rate": 0.055},
+        "en": {"urgent_recall": 0.909, "false_alarm_rate": 0.034},
+        "es": {"urgent_recall": 0.909, "false_alarm_rate": 0.055},
     },
     # blind5, written before the seventh pass: sixth pass 0.868 / 0.846, seventh
     # 0.879 / 0.857, blind..blind3 in training 0.901 / 0.901, first round 0.923 /
     # 0.901 (es false alarms 0.086 -> 0.138), second round 0.934 / 0.901 (0.052 /
-    # 0.121); session 7 below.
+    # 0.121); session 7 0.966 / 0.922; session 8 below.
     "blind5": {
         "en": {"urgent_recall": 0.966, "false_alarm_rate": 0.035},
-        "es": {"urgent_recall": 0.922, "false_alarm_rate": 0.104},
+        "es": {"urgent_recall": 0.934, "false_alarm_rate": 0.104},
     },
     # blind6 (asked to avoid stock phrases as whole lines), written before the
     # first round of writers: 0.804 (0.088) / 0.793 (0.069); first round 0.870 /
     # 0.837; second round 0.891 (0.070) / 0.880; eighth pass 0.902 / 0.880;
-    # session 7 below.
+    # session 7 0.901 / 0.879; session 8 below.
     "blind6": {
-        "en": {"urgent_recall": 0.901, "false_alarm_rate": 0.054},
-        "es": {"urgent_recall": 0.879, "false_alarm_rate": 0.035},
+        "en": {"urgent_recall": 0.923, "false_alarm_rate": 0.054},
+        "es": {"urgent_recall": 0.891, "false_alarm_rate": 0.035},
     },
     # blind7, written before the second round: 0.917 (0.085) / 0.925 (0.017);
-    # second round 0.938 / 0.968; session 7 below.
+    # second round 0.938 / 0.968; session 7 0.926 / 0.978; session 8 below.
     "blind7": {
-        "en": {"urgent_recall": 0.926, "false_alarm_rate": 0.069},
-        "es": {"urgent_recall": 0.978, "false_alarm_rate": 0.018},
+        "en": {"urgent_recall": 0.916, "false_alarm_rate": 0.069},
+        "es": {"urgent_recall": 0.968, "false_alarm_rate": 0.018},
     },
     # Session 7: blind8 was burned (the ninth pass was tuned on its misses) and
     # blind9 too (some of its misses reached that pass's brief); both joined the
-    # training split. blind10 (two writers, about 320 lines a language) was
-    # written after the ninth pass and scored once, with the final screen.
-    "blind10": {
-        "en": {"urgent_recall": 0.89, "false_alarm_rate": 0.09},
-        "es": {"urgent_recall": 0.896, "false_alarm_rate": 0.098},
+    # training split. blind10, written after the ninth pass, read en 0.890 / es
+    # 0.897; in session 8 the tenth pass was tuned on its misses and it joined the
+    # training split too. blind11 (two more writers, about 320 lines a language,
+    # written after the ninth pass and never seen by the tenth): before the
+    # tenth pass 0.913 (0.112) / 0.923 (0.150); after it, with blind10 in
+    # training, the floors below.
+    "blind11": {
+        "en": {"urgent_recall": 0.918, "false_alarm_rate": 0.103},
+        "es": {"urgent_recall": 0.928, "false_alarm_rate": 0.151},
     },
 }
 
