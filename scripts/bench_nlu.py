@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from scripts.bench import machine, percentile, row, write_section  # noqa: E402
+from scripts.bench import host_speed, machine, percentile, row, write_section  # noqa: E402
 
 # Run in a fresh process: load the NLU as the service does, classify, report RSS.
 PROBE = r"""
@@ -86,7 +86,8 @@ def main() -> int:
         "",
         f"Command: `make bench` (`python scripts/bench_nlu.py`), "
         f"{time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC.",
-        f"Machine: {machine()}, load average {os.getloadavg()[0]:.1f} at the start. "
+        f"Machine: {machine()}, load average {os.getloadavg()[0]:.1f} at the start; host "
+        f"speed (see bench.py) {host_speed():.2f} s after the runs. "
         "Held-out sets only; they are never trained on. Risk: `test` is "
         "nlu/data/risk/*/test.yml; `fresh` is nlu/data/risk/*/fresh.yml, written from "
         "scratch before the second lexicon pass (the kinds of message both sets missed "
