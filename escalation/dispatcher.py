@@ -103,7 +103,7 @@ class PagingDispatcher:
         """Page what is due in one transaction, then publish its events.
 
         The transaction waits for the process's turn at SQLite's single writer
-        (``Database.writing``) like every other write. ``look_first`` (the
+        (``Database.writing``), in the line of work already under way. ``look_first`` (the
         once-a-second round) first reads whether anything is due at all, so an
         idle round never queues for the writer.
         """
@@ -112,7 +112,13 @@ class PagingDispatcher:
             return []
         marks, self._published = self._published, []
         try:
-            async with self.db.writing(), self.db.write_sessions() as session, session.begin():
+            # Ahead of new messages waiting to be stored: an alarm already due is
+            # work under way, and a flood of new chats must not hold it back.
+            async with (
+                self.db.writing(ahead=True),
+                self.db.write_sessions() as session,
+                session.begin(),
+            ):
                 published = await page_due(
                     session,
                     now,

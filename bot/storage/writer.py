@@ -17,7 +17,8 @@ class WriterTurns:
     back of the line again, behind every message that arrived while it waited,
     so under load it waits in line twice. Letting stored messages' turns go
     first means each message waits about once. Nothing waits forever: the
-    ``ahead`` queue only holds messages already stored, at most one turn each.
+    ``ahead`` queue only holds messages already stored, at most one turn each,
+    and the paging dispatcher's one round (an alarm already due).
 
     The lock passes straight to the next waiter on release, so nobody who comes
     later can take it in between. Within a queue, first come, first served.

@@ -316,3 +316,25 @@ async def test_a_first_page_never_reported_published_is_published_by_the_sweep(
     again = await dispatcher(db, clock).run_once()
     assert [(e["escalation_id"], e["redelivered"]) for e in again] == [(escalation_id, True)]
     assert len(await page_rows(db)) == 2
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+async def test_a_due_page_is_written_before_new_messages_waiting_for_the_writer(
+    db: Database, clock: Clock
+) -> None:
+    """SQLite's writer is taken in turns: an alarm already due goes before new work."""
+    await seed(db, clock(), 1)
+    pages_when_the_store_ran: list[int] = []
+
+    async def store_a_new_message() -> None:
+        async with db.writing():
+            pages_when_the_store_ran.append(len(await page_rows(db)))
+
+    async with db.writing():  # Busy: both wait, the new message first in time.
+        store = asyncio.create_task(store_a_new_message())
+        await asyncio.sleep(0)
+        paging = asyncio.create_task(dispatcher(db, clock).page_round())
+        for _ in range(5):
+            await asyncio.sleep(0)
+    await asyncio.gather(store, paging)
+    assert pages_when_the_store_ran == [2]  # The console and SMS pages, already written.
