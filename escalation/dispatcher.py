@@ -103,9 +103,9 @@ class PagingDispatcher:
         """Page what is due in one transaction, then publish its events.
 
         The transaction waits for the process's turn at SQLite's single writer
-        (``Database.writing``), in the line of work already under way. ``look_first`` (the
-        once-a-second round) first reads whether anything is due at all, so an
-        idle round never queues for the writer.
+        (``Database.writing``), in the line of work already under way.
+        ``look_first`` (the once-a-second round) first reads whether anything is
+        due at all, so an idle round never queues for the writer.
         """
         now = self.clock()
         if look_first and not self._published and not await self._anything_due(now):

@@ -36,7 +36,8 @@ class WriterTurns:
         return sum(not f.done() for f in (*self._ahead, *self._normal))
 
     async def acquire(self, *, ahead: bool = False) -> None:
-        if not self._held and not self.waiting():
+        # Free means nobody waits either: a release hands the lock on while anyone does.
+        if not self._held:
             self._held = True
             return
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
