@@ -65,17 +65,8 @@ from bot.runtime import Runtime
 from bot.storage.models import Contact
 from escalation.models import OutboxItem
 
-__all__ = [
-    "CHANNEL",
-    "IN_FLIGHT_GRACE",
-    "MAX_TRIES",
-    "STATUS_PATH",
-    "STATUS_RANK",
-    "UNREACHABLE_CODES",
-    "TwilioHttpClient",
-    "TwilioSender",
-    "public_url",
-]
+# What this module defines; the protocol constants live in sms_protocol.
+__all__ = ["IN_FLIGHT_GRACE", "MAX_TRIES", "TwilioHttpClient", "TwilioSender"]
 
 log = logging.getLogger("harborline.channels.sms")
 # The twilio library logs each request at INFO; ours stay quiet (no numbers, no bodies).
