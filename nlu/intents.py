@@ -40,7 +40,8 @@ def data_hash(root: Path = DATA_DIR) -> str:
     for path in sorted(root.glob("*/nlu.yml")):
         digest.update(path.relative_to(root).as_posix().encode())
         digest.update(path.read_bytes())
-    digest.update(repr((FEATURES, REGULARISATION_C)).encode())
+    # "vocabulary-v2": columns in first-seen order (session 9); older caches retrain.
+    digest.update(repr((FEATURES, REGULARISATION_C, "vocabulary-v2")).encode())
     return digest.hexdigest()[:16]
 
 

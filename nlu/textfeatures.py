@@ -100,7 +100,10 @@ class Tfidf:
         count = 0
         for document in documents:
             count += 1
-            for gram in set(analyze(document)):
+            # First-seen order, not a set's: a set of strings iterates in an order
+            # that changes with each process's hash seed, and so did the columns,
+            # the solver's path and, for messages near a threshold, the verdict.
+            for gram in dict.fromkeys(analyze(document)):
                 index = vocabulary.setdefault(gram, len(vocabulary))
                 document_frequency[index] += 1
         df = np.zeros(len(vocabulary))

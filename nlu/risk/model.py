@@ -51,7 +51,8 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-MODEL_FORMAT = 1
+# 2: vocabularies in first-seen order, the same model in every process (session 9).
+MODEL_FORMAT = 2
 # lbfgs converges on this data where saga stopped at max_iter (same cross-validated scores).
 SOLVER = "lbfgs"
 FEATURES = (("word", (1, 2)), ("char_wb", (2, 5)))

@@ -44,3 +44,30 @@ def test_fit_and_transform_match_sklearn() -> None:
         want = theirs.transform([probe]).toarray()[0]
         assert np.allclose(got, want)
     assert np.allclose(ours.transform(documents).toarray()[:, order], expected)
+
+
+_FIT_IN_CHILD = """
+import json, sys
+from nlu.textfeatures import Tfidf
+docs = ["i need a lawyer", "where is the shelter", "my boss keeps my passport", "hola, ayuda"]
+fitted = Tfidf.fit(docs, sys.argv[1], (1, 2) if sys.argv[1] == "word" else (2, 5))
+print(json.dumps(fitted.vocabulary))
+"""
+
+
+def test_fit_gives_the_same_columns_under_any_hash_seed() -> None:
+    # Columns once followed a set's iteration order, which changes with the hash
+    # seed of each process: every server trained a slightly different model.
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    for kind in ("word", "char_wb"):
+        seen = set()
+        for seed in ("1", "2", "3"):
+            env = {**os.environ, "PYTHONHASHSEED": seed, "PYTHONPATH": str(root)}
+            run = [sys.executable, "-c", _FIT_IN_CHILD, kind]
+            seen.add(subprocess.run(run, env=env, capture_output=True, check=True).stdout)
+        assert len(seen) == 1, kind
