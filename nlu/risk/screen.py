@@ -90,13 +90,22 @@ class ModelPolicy:
       morir de hambre", ninth pass), not even that (``joking``).
     """
 
-    # Chosen once by 5-fold cross-validation on the training split (never on a
-    # held-out set): the lowest value keeping false alarms on the training
-    # split's tricky `none` messages (hyperbole, hotline questions, calm past
-    # stories) at or under 5% in each language, with a margin. 0.85 before the
-    # second pass, 0.75 before the third (whose larger, harder training split
-    # put 0.75 at exactly 5.0% in Spanish; 0.78 gives en 4.6%, es 4.3%).
-    strong: float = 0.78
+    # The classifier's word alone pages a counselor at P(level >= high) >= strong.
+    # Until session 9 it was the lowest value keeping false alarms on the
+    # training split's tricky `none` messages (hyperbole, hotline questions, calm
+    # past stories) at or under 5% in cross-validation: 0.85, then 0.75, then
+    # 0.78. That rule guarded a target the issue does not set: its false-alarm
+    # target is on ordinary questions, and it names a miss the worst bug. So in
+    # session 9 it was chosen on dev sets (never a held-out split), before the
+    # eleventh pass and before blind12 was scored with it. Unseen urgent wording
+    # (blind11, not yet tuned on) was caught at 0.918 / 0.929 (en / es) at 0.78,
+    # 0.946 / 0.945 at 0.7 and 0.967 / 0.967 at 0.6; 0.5 added little more
+    # (0.973 / 0.973). False alarms on the ordinary-question dev set
+    # (scripts/risk_dev/ordinary_*.yml) went 1.1% / 0.7% -> 1.8% / 1.4% at 0.6
+    # (3.9% / 2.4% at 0.5). The cost: hard look-alikes alarm more (fa_control
+    # 2.4% / 5.5% -> 7.9% / 7.9%; cross-validated tricky `none` 4.5% / 5.6% ->
+    # 8.2% / 8.6%). A page a counselor closes is cheaper than a missed person.
+    strong: float = 0.6
     one_level: float = 0.8
     min_words: int = 3
     category: float = 0.5
@@ -108,8 +117,8 @@ class ModelPolicy:
     # debt, pursuit and control cue families) recalls +0.2..+1.0 points over
     # 0.5 in 5-fold CV with no change in false alarms in either language (0.3
     # adds +0.5 (es) for +0.4 points of false alarms on the tricky `none`
-    # messages; kept at 0.4 for the margin). ``strong`` stays 0.78: 0.75 puts
-    # the tricky-`none` false alarms at 5.0% (en) on the larger training split.
+    # messages; kept at 0.4 for the margin). Session 9 left it at 0.4: 0.3 caught
+    # nothing more on the dev sets and alarmed on one more long message.
     corroborated: float = 0.4
 
     def target(
@@ -359,7 +368,10 @@ def _apply_minor(found: Analysis, verdict: _Verdict) -> None:
         verdict.raise_to(hit.level, hit.cue, hit.categories)
     others = [h for h in found.hits if not h.family.minor and h.state == "active"]
     lexical = any(h.level >= RiskLevel.MODERATE for h in others)
-    layered = verdict.level >= RiskLevel.MODERATE and not found.vetoes
+    # A calm past story ("me cortaba de chamaca") read as moderate is not
+    # distress now: it does not make a mention of one's child urgent (eleventh pass).
+    past = any(h.state == "past" for h in found.hits)
+    layered = verdict.level >= RiskLevel.MODERATE and not found.vetoes and not past
     if lexical or layered:
         verdict.raise_to(max(verdict.level, RiskLevel.HIGH), minors[0].cue, ("child",))
 

@@ -1,9 +1,9 @@
-"""Score the blind-written dev sets (long messages, child/medical, fa_control, blind8, blind10).
+"""Score the blind-written dev sets in scripts/risk_dev/ (see SETS).
 
     python scripts/risk_dev/dev_eval_sets.py LABEL [--no-model] [-v]
 
-Reads only scripts/risk_dev/{long_messages,child_medical,fa_control,blind8,blind10}_{en,es}.yml
-(never the held-out splits; blind8 and blind10 are burned former splits, now also
+Reads only scripts/risk_dev/<set>_{en,es}.yml for each of SETS
+(never the held-out splits; blind8, blind10 and blind11 are burned former splits, now also
 trained on, so --no-model is their fair reading). Urgent recall: rows labelled high/imminent whose
 assessed level is >= high (and, separately, with one of the row's categories);
 false alarms: rows labelled none assessed >= high. Lexicon + classifier
@@ -25,7 +25,7 @@ from bot.types import RiskLevel  # noqa: E402
 from nlu.risk.screen import RiskScreen  # noqa: E402
 
 HERE = Path(__file__).parent
-SETS = ("long_messages", "child_medical", "fa_control", "blind8", "blind10")
+SETS = ("long_messages", "child_medical", "fa_control", "ordinary", "blind8", "blind10", "blind11")
 URGENT = {"high", "imminent"}
 
 

@@ -43,32 +43,34 @@ BLIND_FLOOR = {
     # 0.864; with the first round of writers 0.932 / 0.898; with the second round
     # 0.898 / 0.886; eighth pass 0.909 / 0.886; ninth pass (session 7) with
     # blind8 and blind9 in training 0.931 / 0.908; tenth pass (session 8) with
-    # blind10 in training, the floors below (two English lines fewer caught).
+    # blind10 in training 0.909 / 0.909; eleventh pass (session 9) with blind11
+    # in training and the classifier's ``strong`` at 0.6, the floors below.
     "blind4": {
-        "en": {"urgent_recall": 0.909, "false_alarm_rate": 0.034},
-        "es": {"urgent_recall": 0.909, "false_alarm_rate": 0.055},
+        "en": {"urgent_recall": 0.965, "false_alarm_rate": 0.034},
+        "es": {"urgent_recall": 0.954, "false_alarm_rate": 0.037},
     },
     # blind5, written before the seventh pass: sixth pass 0.868 / 0.846, seventh
     # 0.879 / 0.857, blind..blind3 in training 0.901 / 0.901, first round 0.923 /
     # 0.901 (es false alarms 0.086 -> 0.138), second round 0.934 / 0.901 (0.052 /
-    # 0.121); session 7 0.966 / 0.922; session 8 below.
+    # 0.121); session 7 0.966 / 0.922; session 8 0.966 / 0.934; session 9 below.
     "blind5": {
-        "en": {"urgent_recall": 0.966, "false_alarm_rate": 0.035},
-        "es": {"urgent_recall": 0.934, "false_alarm_rate": 0.104},
+        "en": {"urgent_recall": 0.967, "false_alarm_rate": 0.035},
+        "es": {"urgent_recall": 0.956, "false_alarm_rate": 0.121},
     },
     # blind6 (asked to avoid stock phrases as whole lines), written before the
     # first round of writers: 0.804 (0.088) / 0.793 (0.069); first round 0.870 /
     # 0.837; second round 0.891 (0.070) / 0.880; eighth pass 0.902 / 0.880;
-    # session 7 0.901 / 0.879; session 8 below.
+    # session 7 0.901 / 0.879; session 8 0.923 / 0.891; session 9 below.
     "blind6": {
-        "en": {"urgent_recall": 0.923, "false_alarm_rate": 0.054},
-        "es": {"urgent_recall": 0.891, "false_alarm_rate": 0.035},
+        "en": {"urgent_recall": 0.934, "false_alarm_rate": 0.053},
+        "es": {"urgent_recall": 0.945, "false_alarm_rate": 0.085},
     },
     # blind7, written before the second round: 0.917 (0.085) / 0.925 (0.017);
-    # second round 0.938 / 0.968; session 7 0.926 / 0.978; session 8 below.
+    # second round 0.938 / 0.968; session 7 0.926 / 0.978; session 8 0.916 /
+    # 0.968; session 9 below.
     "blind7": {
-        "en": {"urgent_recall": 0.916, "false_alarm_rate": 0.069},
-        "es": {"urgent_recall": 0.968, "false_alarm_rate": 0.018},
+        "en": {"urgent_recall": 0.947, "false_alarm_rate": 0.102},
+        "es": {"urgent_recall": 0.989, "false_alarm_rate": 0.018},
     },
     # Session 7: blind8 was burned (the ninth pass was tuned on its misses) and
     # blind9 too (some of its misses reached that pass's brief); both joined the
@@ -77,10 +79,19 @@ BLIND_FLOOR = {
     # training split too. blind11 (two more writers, about 320 lines a language,
     # written after the ninth pass and never seen by the tenth): before the
     # tenth pass 0.913 (0.112) / 0.923 (0.150); after it, with blind10 in
-    # training, the floors below.
-    "blind11": {
-        "en": {"urgent_recall": 0.918, "false_alarm_rate": 0.103},
-        "es": {"urgent_recall": 0.928, "false_alarm_rate": 0.151},
+    # training, 0.918 (0.103) / 0.929 (0.150). In session 9 the eleventh pass was
+    # tuned on blind11's misses and it joined the training split too.
+    # blind12 (two more writers, about 345 lines a language, written after the
+    # tenth pass and never seen by the eleventh): before the pass 0.943 (0.071) /
+    # 0.905 (0.111); the pass alone (``strong`` 0.78) 0.948 (0.071) / 0.910
+    # (0.103); with blind11 in training and
+    # the classifier's ``strong`` at 0.6 (chosen on dev sets before this
+    # scoring) 0.959 / 0.953; with models trained the same in every process
+    # (vocabulary order no longer follows the hash seed) and three calm
+    # look-alikes the lower threshold had paged on, the floors below.
+    "blind12": {
+        "en": {"urgent_recall": 0.958, "false_alarm_rate": 0.115},
+        "es": {"urgent_recall": 0.957, "false_alarm_rate": 0.129},
     },
 }
 
@@ -268,7 +279,7 @@ def test_classifier_alone_needs_strong_probability_and_words() -> None:
     # Too short to trust a bag of n-grams: at most a gentle check.
     assert strong.assess("tonight?").level <= RiskLevel.MODERATE
     # Not strong: at most moderate from a calm lexicon reading.
-    weak = _with(FixedModel({RiskLevel.HIGH: 0.7, RiskLevel.NONE: 0.3}))
+    weak = _with(FixedModel({RiskLevel.HIGH: 0.55, RiskLevel.NONE: 0.45}))
     assert weak.assess("i went to the hardware store today").level <= RiskLevel.MODERATE
     # Never imminent from a calm lexicon reading.
     assert _with(URGENT_99).assess("i went to the hardware store today").level == RiskLevel.HIGH
