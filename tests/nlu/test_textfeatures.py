@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -58,11 +63,6 @@ print(json.dumps(fitted.vocabulary))
 def test_fit_gives_the_same_columns_under_any_hash_seed() -> None:
     # Columns once followed a set's iteration order, which changes with the hash
     # seed of each process: every server trained a slightly different model.
-    import os
-    import subprocess
-    import sys
-    from pathlib import Path
-
     root = Path(__file__).resolve().parents[2]
     for kind in ("word", "char_wb"):
         seen = set()
