@@ -3,7 +3,7 @@
     python scripts/risk_dev/dev_eval_sets.py LABEL [--no-model] [-v]
 
 Reads only scripts/risk_dev/<set>_{en,es}.yml for each of SETS
-(never the held-out splits; blind8, blind10 and blind11 are burned former splits, now also
+(never the held-out splits; blind8, blind10, blind11 and blind12 are burned former splits, now also
 trained on, so --no-model is their fair reading). Urgent recall: rows labelled high/imminent whose
 assessed level is >= high (and, separately, with one of the row's categories);
 false alarms: rows labelled none assessed >= high. Lexicon + classifier
@@ -25,7 +25,16 @@ from bot.types import RiskLevel  # noqa: E402
 from nlu.risk.screen import RiskScreen  # noqa: E402
 
 HERE = Path(__file__).parent
-SETS = ("long_messages", "child_medical", "fa_control", "ordinary", "blind8", "blind10", "blind11")
+SETS = (
+    "long_messages",
+    "child_medical",
+    "fa_control",
+    "ordinary",
+    "blind8",
+    "blind10",
+    "blind11",
+    "blind12",
+)
 URGENT = {"high", "imminent"}
 
 
