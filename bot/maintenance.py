@@ -16,7 +16,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select, update
 
 from bot.channels import sms_store
-from bot.pipeline import STORAGE_ERRORS, Pipeline
+from bot.pipeline import Pipeline
+from bot.state import storage_errors
 from bot.storage.db import Database
 from bot.storage.models import Contact, Escalation, InboxItem, Message
 from bot.types import InboundMessage
@@ -114,6 +115,6 @@ async def run_maintenance(pipeline: Pipeline, interval_seconds: float = 300.0) -
         try:
             await recover_pending(pipeline)
             await purge(pipeline.db, pipeline.clock(), pipeline.settings.retention_days)
-        except STORAGE_ERRORS as exc:
+        except storage_errors() as exc:
             log.error("maintenance round failed: %s", type(exc).__name__)
         await asyncio.sleep(interval_seconds)

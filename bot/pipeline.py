@@ -20,15 +20,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from redis.exceptions import RedisError
 from sqlalchemy import Table, bindparam, delete, insert, select, update
-from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
 from aftercare import service as aftercare
 from bot.crypto import Cipher, address_hash
 from bot.settings import Settings
-from bot.state import SharedState
+from bot.state import SharedState, storage_errors
 from bot.storage.db import AsyncSession, Database
 from bot.storage.models import Contact, Conversation, Escalation, InboxItem, Message
 from bot.types import Choice, Event, InboundMessage, Intent, Reply, RiskAssessment, RiskLevel
@@ -82,7 +81,6 @@ LOAD_CONTACT = (
 OPEN_ESCALATION = select(Escalation).where(
     Escalation.conversation_id == bindparam("conversation_id"), Escalation.status != "closed"
 )
-STORAGE_ERRORS = (SQLAlchemyError, RedisError, OSError, TimeoutError)
 
 
 @dataclass(slots=True)
@@ -170,7 +168,7 @@ class Pipeline:
                     return earlier
                 await admission.hold()
                 return await self._process(inbox_id, fresh, message, text, who, risk)
-        except STORAGE_ERRORS as exc:
+        except storage_errors() as exc:
             log.error("turn failed, storage: %s", type(exc).__name__)
             return self._degraded(message, risk)
         except Exception as exc:
@@ -368,7 +366,7 @@ class Pipeline:
                 await self.bus.publish(event)
             for event in first.events:
                 await self.bus.publish(event)
-        except STORAGE_ERRORS as exc:
+        except storage_errors() as exc:
             # The rows are committed; consoles still see them on their next refresh,
             # and the dispatcher's sweep publishes the unmarked pages again.
             log.warning("console publish failed: %s", type(exc).__name__)

@@ -13,17 +13,21 @@ unstored while it waits for the lock.
 from __future__ import annotations
 
 import asyncio
+import sys
 import time
 import uuid
 from collections import defaultdict, deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from redis.asyncio import BlockingConnectionPool, Redis
+from sqlalchemy.exc import SQLAlchemyError
 
-__all__ = ["Admission", "LocalState", "RedisState", "SharedState", "make_state"]
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
+__all__ = ["Admission", "LocalState", "RedisState", "SharedState", "make_state", "storage_errors"]
 
 LOCK_TTL_SECONDS = 30.0
 
@@ -137,6 +141,8 @@ return count
 
 class RedisState:
     def __init__(self, url: str, prefix: str = "harborline") -> None:
+        from redis.asyncio import BlockingConnectionPool, Redis
+
         # A busy worker waits for a free connection instead of failing the turn
         # (the default pool raises "Too many connections" past its limit).
         pool = BlockingConnectionPool.from_url(
@@ -213,3 +219,20 @@ class RedisState:
 
 def make_state(redis_url: str, prefix: str = "harborline") -> SharedState:
     return RedisState(redis_url, prefix) if redis_url else LocalState()
+
+
+_STORAGE_ERRORS: tuple[type[BaseException], ...] = (SQLAlchemyError, OSError, TimeoutError)
+
+
+def storage_errors() -> tuple[type[BaseException], ...]:
+    """What a failing database or shared state raises: caught to degrade, not crash.
+
+    Redis's errors only once redis is imported (by RedisState or RedisBus): a
+    process without REDIS_URL never imports it (about 7 MB resident) and so can
+    never raise one. ``except storage_errors():`` is evaluated only when an
+    exception is on its way, so the check costs nothing on the common path.
+    """
+    redis = sys.modules.get("redis.exceptions")
+    if redis is None:
+        return _STORAGE_ERRORS
+    return (*_STORAGE_ERRORS, redis.RedisError)

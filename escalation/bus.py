@@ -13,9 +13,10 @@ import contextlib
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from redis.asyncio import Redis
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
 
 __all__ = ["Bus", "LocalBus", "RedisBus", "make_bus"]
 
@@ -54,6 +55,8 @@ class LocalBus:
 
 class RedisBus:
     def __init__(self, url: str, prefix: str = "harborline") -> None:
+        from redis.asyncio import Redis  # Only with REDIS_URL: see bot.state.storage_errors.
+
         self.redis: Redis = Redis.from_url(url)
         self.channel = f"{prefix}:console"
 

@@ -12,8 +12,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from bot.types import Intent
 from nlu.entities import extract_entities
 from nlu.intents import IntentClassifier
@@ -27,6 +25,10 @@ class RasaClient:
     """Asks a running Rasa server's `POST /model/parse` for the intent."""
 
     def __init__(self, base_url: str, timeout: float = 0.5) -> None:
+        # Imported here: a server without a Rasa backend never loads httpx (about 7 MB).
+        import httpx
+
+        self.errors: tuple[type[Exception], ...] = (httpx.HTTPError, ValueError)
         self._http = httpx.AsyncClient(base_url=base_url.rstrip("/"), timeout=timeout)
 
     async def parse(self, text: str) -> Intent:
@@ -76,7 +78,7 @@ class NluEngine:
             return builtin
         try:
             remote = await self.rasa.parse(text)
-        except (httpx.HTTPError, ValueError) as exc:
+        except self.rasa.errors as exc:
             log.warning("rasa unavailable, using the built-in engine: %s", type(exc).__name__)
             return builtin
         # Our places and times are normalised (US-TX, ISO times); keep them, add Rasa's others.

@@ -95,9 +95,10 @@ from bot.channels.telegram_text import (
     split_text,
 )
 from bot.outbox import SendResult, backoff
-from bot.pipeline import STORAGE_ERRORS, TurnResult
+from bot.pipeline import TurnResult
 from bot.runtime import Runtime
 from bot.settings import Settings
+from bot.state import storage_errors
 from bot.storage.models import Contact, InboxItem
 from bot.types import InboundMessage, Reply
 from dialogs.texts import Texts, get_texts
@@ -288,7 +289,7 @@ class TelegramChannel:
         try:
             async with rt.state.lock(f"telegram-send:{who}"):
                 await self.deliver(chat_id, who, result, texts, update_id, user_message_id)
-        except STORAGE_ERRORS as exc:
+        except storage_errors() as exc:
             # Markers say what went out; the redelivered update sends the rest.
             log.warning("replies not all recorded: %s", type(exc).__name__)
             return False
@@ -475,7 +476,7 @@ class TelegramChannel:
                     log.warning("kind reply not sent: %s", type(exc).__name__)
                     return True  # A courtesy: not worth holding the update for.
                 await self.mark_sent(marker, None, who, [], line.message_id)
-        except STORAGE_ERRORS as exc:
+        except storage_errors() as exc:
             log.warning("update not recorded: %s", type(exc).__name__)
             return False
         return True
@@ -569,7 +570,7 @@ class TelegramChannel:
         while True:
             try:
                 await self.purge()
-            except STORAGE_ERRORS as exc:
+            except storage_errors() as exc:
                 log.warning("telegram purge failed: %s", type(exc).__name__)
             await asyncio.sleep(PURGE_EVERY_SECONDS)
 
@@ -686,7 +687,7 @@ async def _storage_guard(work: Awaitable[bool]) -> bool:
     idempotent: the same counselor, the same update id)."""
     try:
         return await work
-    except STORAGE_ERRORS as exc:
+    except storage_errors() as exc:
         log.warning("counselor update not done: %s", type(exc).__name__)
         return False
 

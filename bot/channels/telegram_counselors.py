@@ -62,9 +62,9 @@ from bot.channels.telegram_text import (
     split_text,
 )
 from bot.crypto import Cipher
-from bot.pipeline import STORAGE_ERRORS
 from bot.runtime import Runtime
 from bot.settings import Settings
+from bot.state import storage_errors
 from bot.storage.db import AsyncSession
 from bot.storage.models import AuditEvent, Contact, Escalation
 from bot.storage.models import Message as StoredMessage
@@ -184,7 +184,7 @@ class CounselorDesk:
                 async with self.runtime.db.sessions() as session:
                     self._linked = set(await session.scalars(select(TelegramLink.user_id)))
                 self._linked_read = time.monotonic()
-            except STORAGE_ERRORS as exc:
+            except storage_errors() as exc:
                 log.warning("linked accounts not read: %s", type(exc).__name__)
         return user_id in self._linked
 
@@ -729,7 +729,7 @@ class CounselorDesk:
         try:
             for event in events:
                 await self.runtime.bus.publish(event)
-        except STORAGE_ERRORS as exc:
+        except storage_errors() as exc:
             log.warning("bus publish failed: %s", type(exc).__name__)
 
     async def _say(self, chat_id: int, text: str) -> None:
