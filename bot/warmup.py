@@ -1,14 +1,13 @@
 """Warm a serving process before it takes traffic.
 
 Much of a turn is built on first use: statements compiled for this database,
-cue patterns compiled for each new word, dialog texts loaded, the language
-detector built. Each first use costs 10 to 40 ms, and a burst of survivors
-arriving at a fresh server would queue behind them. So a serving process
-(`create_app(..., serving=True)`) rehearses one conversation per language that
-is rolled back (`Pipeline.rehearse`): nothing is kept, sent, published or
-paged. The memory this builds (the language detector's models, about 13 MB,
-above all) a server would build on its first messages anyway; it now shows in
-the resident size measured after start.
+dialog texts loaded, the language detector built. Each first use costs 10 to
+40 ms, and a burst of survivors arriving at a fresh server would queue behind
+them. So a serving process (`create_app(..., serving=True)`) rehearses one
+conversation per language that is rolled back (`Pipeline.rehearse`): nothing
+is kept, sent, published or paged. The memory this builds (the language
+detector's models, about 13 MB, above all) a server would build on its first
+messages anyway; it now shows in the resident size measured after start.
 """
 
 from __future__ import annotations

@@ -26,13 +26,14 @@ _MAX_CACHED_TOKENS = 50_000  # per list; cleared when full (a flood of random wo
 
 __all__ = ["Gate", "Scanner", "gate", "gate_and_scanner", "token_starts"]
 
-# The parser behind `re` (private, but stable in CPython 3.11); without it,
-# nothing is gated and every scan runs.
+# The parser and compiler behind `re` (private, but stable in CPython 3.11);
+# without them, nothing is gated and every scan runs.
 try:
     _PARSER: Any = importlib.import_module("re._parser")
     _C: Any = importlib.import_module("re._constants")
+    _COMPILER: Any = importlib.import_module("re._compiler")
 except ImportError:  # pragma: no cover - other Pythons
-    _PARSER = _C = None
+    _PARSER = _C = _COMPILER = None
 
 _TOKEN_CHAR = re.compile(r"[a-z0-9]")
 _MAX_WORDS = 400  # more alternatives than this: keep only the shared prefix
@@ -57,6 +58,7 @@ class Gate:
 
 
 _Firsts = set[tuple[str, bool]]  # (text, True: the whole first token | False: a prefix)
+_Match = Callable[[str, int], "re.Match[str] | None"]
 _Next = Callable[[str], _Firsts]
 
 
@@ -123,12 +125,19 @@ def _class_chars(av: Iterable[tuple[Any, Any]]) -> set[str] | None:
     return chars
 
 
-def _firsts(pattern: str) -> _Firsts | None:
+def _firsts_and_regex(pattern: str) -> tuple[_Firsts, re.Pattern[str]] | None:
+    """The pattern's first tokens, and the pattern compiled in ``WRAP``, from one parse.
+
+    Parsing is most of what ``re.compile`` costs; the gate needs the parse
+    anyway, so the compiler gets the same tree. None: no gate (see ``_walk``),
+    or a pattern that does not compile (the caller's whole-list compile reports it).
+    """
     if _PARSER is None:
         return None
     try:
-        items = list(_PARSER.parse(pattern))
-        return _walk(items, 0, "", lambda p: {(p, True)} if p else _stop(p))
+        tree = _PARSER.parse(WRAP.format(pattern))
+        firsts = _walk(list(tree), 0, "", lambda p: {(p, True)} if p else _stop(p))
+        return firsts, _COMPILER.compile(tree)
     except (_Wild, RecursionError, re.error, TypeError, ValueError, AttributeError):
         return None
 
@@ -140,16 +149,17 @@ def gate(patterns: Iterable[str]) -> Gate | None:
 
 def gate_and_scanner(patterns: Iterable[str]) -> tuple[Gate | None, Scanner | None]:
     """Both ways of skipping work for one list, from one parse of its patterns."""
-    listed = list(patterns)
     firsts: list[_Firsts] = []
-    for pattern in listed:
-        found = _firsts(pattern)
+    compiled: list[re.Pattern[str]] = []
+    for pattern in patterns:
+        found = _firsts_and_regex(pattern)
         if found is None:
             return None, None
-        firsts.append(found)
+        firsts.append(found[0])
+        compiled.append(found[1])
     words = {text for f in firsts for text, whole in f if whole}
     prefixes = {text for f in firsts for text, whole in f if not whole}
-    return Gate(frozenset(words), tuple(sorted(prefixes))), Scanner(listed, firsts)
+    return Gate(frozenset(words), tuple(sorted(prefixes))), Scanner(compiled, firsts)
 
 
 def token_starts(text: str) -> list[tuple[int, str]]:
@@ -163,51 +173,50 @@ class Scanner:
     One alternation over hundreds of patterns makes ``re`` try every pattern at
     every token ("i", "a", "do" open dozens of them). Here each pattern's first
     tokens (as for ``Gate``) pick, per token of the message, the patterns worth
-    trying; those are tried in their list order with ``match`` at that token.
-    The result equals ``regex.finditer`` over the whole text: the same
-    leftmost-first choice among the same candidate patterns, the same
-    non-overlapping left-to-right walk. ``None`` from ``scanner()`` (a pattern
-    whose first token cannot be bounded) keeps the plain scan.
+    trying; those are tried in their list order with ``match`` at that token,
+    and the first that matches wins. The result equals ``regex.finditer`` over
+    the whole list's alternation: the same leftmost-first choice among the same
+    candidate patterns, the same non-overlapping left-to-right walk.
+
+    Each pattern is compiled once, at load, in ``WRAP``. (Compiling one
+    alternation per token's set of candidates instead, on first sight of the
+    token, made a message with new words wait 5 to 20 ms for ``re.compile``.)
     """
 
-    __slots__ = ("_by_prefix", "_by_word", "_compiled", "_for_token", "_patterns", "_widest")
+    __slots__ = ("_by_prefix", "_by_word", "_for_token", "_patterns", "_widest")
 
-    def __init__(self, patterns: Sequence[str], firsts: Sequence[_Firsts]) -> None:
-        self._patterns = tuple(patterns)
+    def __init__(self, compiled: Sequence[re.Pattern[str]], firsts: Sequence[_Firsts]) -> None:
+        self._patterns = tuple(compiled)
         self._by_word: dict[str, list[int]] = {}
         self._by_prefix: dict[str, list[int]] = {}
         for i, starts in enumerate(firsts):
             for text, whole in starts:
                 (self._by_word if whole else self._by_prefix).setdefault(text, []).append(i)
         self._widest = max(map(len, self._by_prefix), default=0)
-        self._compiled: dict[tuple[int, ...], re.Pattern[str] | None] = {(): None}
-        self._for_token: dict[str, re.Pattern[str] | None] = {}
+        # Per token: the bound ``match`` of each candidate, in list order.
+        self._for_token: dict[str, tuple[_Match, ...]] = {}
 
     def finditer(self, text: str, starts: Sequence[tuple[int, str]]) -> Iterator[re.Match[str]]:
         end = 0
+        cached = self._for_token
         for offset, token in starts:
             if offset < end:  # inside the previous match: finditer would not look here
                 continue
-            try:
-                pattern = self._for_token[token]
-            except KeyError:
-                pattern = self._pattern_for(token)
-            if pattern is None:
-                continue
-            m = pattern.match(text, offset)
-            if m is not None:
-                end = m.end()
-                yield m
+            candidates = cached.get(token)
+            if candidates is None:
+                candidates = self._candidates(token)
+            for match in candidates:
+                m = match(text, offset)
+                if m is not None:
+                    end = m.end()
+                    yield m
+                    break
 
-    def _pattern_for(self, token: str) -> re.Pattern[str] | None:
+    def _candidates(self, token: str) -> tuple[_Match, ...]:
         chosen = set(self._by_word.get(token, ()))
         for k in range(1, min(len(token), self._widest) + 1):
             chosen.update(self._by_prefix.get(token[:k], ()))
-        key = tuple(sorted(chosen))
-        if key not in self._compiled:
-            parts = "|".join(f"(?:{self._patterns[i]})" for i in key)
-            self._compiled[key] = re.compile(WRAP.format(parts))
         if len(self._for_token) >= _MAX_CACHED_TOKENS:
             self._for_token.clear()
-        pattern = self._for_token[token] = self._compiled[key]
-        return pattern
+        found = self._for_token[token] = tuple(self._patterns[i].match for i in sorted(chosen))
+        return found

@@ -18,7 +18,7 @@ from typing import Literal
 
 from bot.types import RiskLevel
 from nlu.risk.gates import Gate, Scanner, token_starts
-from nlu.risk.lexicon import Family, Lexicon, MeansGroup
+from nlu.risk.lexicon import Family, Lexicon, MeansGroup, Regex
 from nlu.risk.normalize import Folded
 
 __all__ = ["BARE_WORDS", "CRITICAL", "Analysis", "Hit", "analyse"]
@@ -147,7 +147,7 @@ def _distance(a: Span, b: Span) -> int:
 
 
 def _spans(
-    regex: re.Pattern[str],
+    regex: Regex,
     folded: Folded,
     gate: Gate | None,
     scanner: Scanner | None,

@@ -54,7 +54,8 @@ async def main() -> None:
     runtime = await build_runtime(settings, intents=IntentClassifier.load_or_train(cache))
     statuses = []
     try:
-        for n, text in enumerate(["hi", "yes", "where can i find a lawyer", "i took all the pills"]):
+        texts = ["hi", "yes", "where can i find a lawyer", "i took all the pills"]
+        for n, text in enumerate(texts):
             message = InboundMessage("web", "child-1", text, f"m{n}", datetime.now(UTC))
             statuses.append((await runtime.pipeline.handle(message)).status)
     finally:

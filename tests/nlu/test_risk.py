@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from bot.types import RiskAssessment, RiskLevel
 from nlu.risk import RiskScreen, assess
 from nlu.risk.gates import Scanner, token_starts
-from nlu.risk.lexicon import CATEGORIES
+from nlu.risk.lexicon import CATEGORIES, LazyPattern, LexiconError, Regex, load_lexicon
 from nlu.risk.screen import DEFAULT_FILES
 
 CASES_DIR = Path(__file__).parent / "risk_cases"
@@ -273,7 +273,7 @@ def test_gate_words_and_prefixes() -> None:
 # --- per-token scanners (nlu.risk.gates.Scanner): the same matches as one big scan --
 
 
-def _lists(screen: RiskScreen) -> list[tuple[str, re.Pattern[str], Scanner | None]]:
+def _lists(screen: RiskScreen) -> list[tuple[str, Regex, Scanner | None]]:
     lex = screen.lexicon
     out = [(f.id, f.regex, f.scanner) for f in lex.families]
     out += [(m.id, m.regex, m.scanner) for m in lex.means]
@@ -293,6 +293,43 @@ def test_scanners_find_exactly_what_the_whole_regex_finds(screen: RiskScreen) ->
             assert scanner is not None
             expected = [m.span() for m in regex.finditer(clean)]
             assert [m.span() for m in scanner.finditer(clean, starts)] == expected, (name, text)
+
+
+def test_scanned_lists_compile_nothing_after_load(
+    screen: RiskScreen, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each pattern is compiled at load; a scanned list's whole alternation only
+    # when asked. So a message of words never seen before waits for no compile.
+    lex = screen.lexicon
+    lazy = [f.regex for f in lex.families] + [m.regex for m in lex.means]
+    lazy += [lex.modifier(name) for name in lex.scanners]
+    assert all(isinstance(regex, LazyPattern) for regex in lazy)
+
+    def no_compile(*args: object, **kwargs: object) -> None:
+        raise AssertionError(f"re.compile called while screening: {args[:1]}")
+
+    monkeypatch.setattr(re, "compile", no_compile)
+    for text in [
+        "zorblax quenched the flimflam, i want to die tonight 💊💊",
+        "ayer el jefe me quitó el pasaporte y dice que me va a matar",
+        "my boss keeps my passport",
+    ]:
+        screen.assess(text)
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        "want to (die",  # does not parse
+        "(?<=a|bc)die",  # parses; re's compiler refuses a variable-width look-behind
+    ],
+)
+def test_a_bad_pattern_is_refused_at_load(tmp_path: Path, pattern: str) -> None:
+    cues = tmp_path / "cues.yml"
+    family = {"id": "suicide.bad", "category": "suicide", "level": "high", "patterns": [pattern]}
+    cues.write_text(yaml.safe_dump({"families": [family]}), encoding="utf-8")
+    with pytest.raises(LexiconError):
+        load_lexicon([cues])
 
 
 def test_scanner_keeps_list_order_and_skips_inside_a_match() -> None:
