@@ -3,7 +3,7 @@
     python scripts/risk_dev/dev_eval_sets.py LABEL [--no-model] [-v]
 
 Reads only scripts/risk_dev/<set>_{en,es}.yml for each of SETS
-(never the held-out splits; blind8, blind10, blind11 and blind12 are burned former splits, now also
+(never the held-out splits; blind8 and blind10 to blind13 are burned former splits, now also
 trained on, so --no-model is their fair reading). Urgent recall: rows labelled high/imminent whose
 assessed level is >= high (and, separately, with one of the row's categories);
 false alarms: rows labelled none assessed >= high. Lexicon + classifier
@@ -34,6 +34,7 @@ SETS = (
     "blind10",
     "blind11",
     "blind12",
+    "blind13",
 )
 URGENT = {"high", "imminent"}
 
