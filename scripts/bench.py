@@ -57,10 +57,12 @@ def machine() -> str:
 
 
 def host_speed() -> float:
-    """Seconds for a fixed pure-Python loop: 0.24-0.28 s on a quiet host of this kind.
+    """Seconds for a fixed pure-Python loop: 0.12-0.28 s on a quiet host of this kind.
 
     The host is shared: on the same code, this loop has taken up to 1.1 s, and
-    in-process turns per second fell by half when it took 0.4 s. Each run
+    in-process turns per second fell by half when it took 0.4 s. Quiet days gave
+    0.24-0.28 s in sessions 8 and 9, and 0.12 s on 2026-11-23, when the server
+    spent about 4 ms of CPU a web chat message (5-7 ms at 0.24-0.37 s). Each run
     records it, so a figure can be read against the speed it was made at.
     """
     started = time.perf_counter()
@@ -287,7 +289,7 @@ def main() -> int:
         "",
         f"Command: `make bench` (`python scripts/bench.py`), {stamp} UTC.",
         f"Machine: {machine()}. Host speed (`host_speed()`, a fixed pure-Python loop; "
-        f"0.24-0.28 s when the shared host is quiet): {speed_before:.2f} s before the runs, "
+        f"0.12-0.28 s on quiet days; lower is faster): {speed_before:.2f} s before the runs, "
         f"{speed_after:.2f} s after.",
         "",
         "| measure | result | target | |",
