@@ -49,13 +49,15 @@ class IntentClassifier:
     def __init__(
         self,
         features: list[Tfidf],
-        coef: NDArray[np.float64],
+        coef: NDArray[np.floating[Any]],
         intercept: NDArray[np.float64],
         classes: list[str],
         version: str,
     ) -> None:
         self.features = features
-        self.coef = np.ascontiguousarray(coef)  # features x classes
+        # features x classes. float32 halves the largest array in memory; the
+        # scores are still summed in float64.
+        self.coef = np.ascontiguousarray(coef, dtype=np.float32)
         self.intercept = intercept
         self.classes = classes
         self.version = version

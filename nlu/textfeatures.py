@@ -13,10 +13,13 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import sparse
+
+if TYPE_CHECKING:
+    from scipy import sparse
 
 __all__ = ["Analyzer", "SparseVector", "Tfidf", "char_wb_ngrams", "make_analyzer", "word_ngrams"]
 
@@ -131,13 +134,24 @@ class Tfidf:
         norm = float(np.sqrt(values @ values))
         return SparseVector(indices, values / norm if norm else values)
 
+    def transform_entries(
+        self, texts: Sequence[str]
+    ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]:
+        """The rows of `texts` as (row, column, value) arrays, without scipy."""
+        vectors = [self.transform_one(text) for text in texts]
+        lengths = [len(v.indices) for v in vectors]
+        rows = np.repeat(np.arange(len(vectors), dtype=np.int64), lengths)
+        if not vectors:
+            return rows, np.empty(0, np.int64), np.empty(0, np.float64)
+        cols = np.concatenate([v.indices for v in vectors]).astype(np.int64)
+        vals = np.concatenate([v.values for v in vectors]).astype(np.float64)
+        return rows, cols, vals
+
     def transform(self, texts: Sequence[str]) -> sparse.csr_matrix:
-        rows, cols, vals = [], [], []
-        for row, text in enumerate(texts):
-            vector = self.transform_one(text)
-            rows.extend([row] * len(vector.indices))
-            cols.extend(vector.indices.tolist())
-            vals.extend(vector.values.tolist())
+        # Imported here: scipy.sparse costs ~20 MB, and only training needs it.
+        from scipy import sparse
+
+        rows, cols, vals = self.transform_entries(texts)
         return sparse.csr_matrix((vals, (rows, cols)), shape=(len(texts), self.size))
 
     def state(self) -> dict[str, object]:

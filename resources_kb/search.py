@@ -38,7 +38,6 @@ from functools import lru_cache
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import sparse
 
 from dialogs.normalize import fold
 from nlu.textfeatures import Tfidf
@@ -213,16 +212,82 @@ class Hit:
     score: float
 
 
+@dataclass(frozen=True, slots=True)
+class _Entries:
+    """A sparse matrix as (row, column, value) arrays; a repeated cell adds up.
+
+    numpy alone: the index is small, and scipy.sparse would cost the server
+    ~20 MB of memory for a few sums at start-up.
+    """
+
+    rows: NDArray[np.int64]
+    cols: NDArray[np.int64]
+    vals: NDArray[np.float64]
+    shape: tuple[int, int]
+
+    @classmethod
+    def join(cls, parts: Sequence[_Entries], shape: tuple[int, int]) -> _Entries:
+        if not parts:
+            return cls(np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0), shape)
+        return cls(
+            np.concatenate([p.rows for p in parts]),
+            np.concatenate([p.cols for p in parts]),
+            np.concatenate([p.vals for p in parts]),
+            shape,
+        )
+
+    def _keys(self) -> NDArray[np.int64]:
+        return self.cols * max(self.shape[0], 1) + self.rows
+
+    def summed(self) -> _Entries:
+        """One entry a cell, ordered by column then row."""
+        keys = self._keys()
+        order = np.argsort(keys, kind="stable")
+        keys = keys[order]
+        starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]) if len(keys) else keys
+        vals = np.add.reduceat(self.vals[order], starts) if len(keys) else self.vals
+        return _Entries(self.rows[order][starts], self.cols[order][starts], vals, self.shape)
+
+    def with_values(self, vals: NDArray[np.float64]) -> _Entries:
+        return _Entries(self.rows, self.cols, np.asarray(vals, dtype=np.float64), self.shape)
+
+    def ones(self) -> _Entries:
+        return self.with_values(np.ones(len(self.vals)))
+
+    def row_sums(self) -> NDArray[np.float64]:
+        sums = np.bincount(self.rows, weights=self.vals, minlength=self.shape[0])
+        return np.asarray(sums, dtype=np.float64)
+
+    def scaled_rows(self, factors: NDArray[np.float64]) -> _Entries:
+        return self.with_values(self.vals * factors[self.rows])
+
+    def l2_rows(self) -> _Entries:
+        """Each row divided by its length (an empty row stays empty)."""
+        cells = self.summed()
+        norms = np.sqrt(np.bincount(cells.rows, weights=cells.vals**2, minlength=self.shape[0]))
+        norms[norms == 0] = 1.0
+        return cells.scaled_rows(1.0 / norms)
+
+    def grouped(self, owners: NDArray[np.int64], groups: int) -> _Entries:
+        """Rows added up by owner: row i joins row owners[i] of `groups` rows."""
+        return _Entries(owners[self.rows], self.cols, self.vals, (groups, self.shape[1])).summed()
+
+    def without(self, other: _Entries) -> _Entries:
+        """The cells of this matrix that `other` does not have."""
+        keep = ~np.isin(self._keys(), other._keys())
+        return _Entries(self.rows[keep], self.cols[keep], self.vals[keep], self.shape)
+
+
 class _Postings:
     """A term-major sparse matrix: for each column, the rows and values."""
 
-    def __init__(self, matrix: sparse.spmatrix) -> None:
-        csc = sparse.csc_matrix(matrix)
-        csc.sum_duplicates()
-        self.rows = csc.shape[0]
-        self.indptr = csc.indptr.astype(np.int64)
-        self.indices = csc.indices.astype(np.int64)
-        self.data = csc.data.astype(np.float64)
+    def __init__(self, entries: _Entries) -> None:
+        cells = entries.summed()
+        self.rows = entries.shape[0]
+        counts = np.bincount(cells.cols, minlength=entries.shape[1])
+        self.indptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        self.indices = cells.rows.astype(np.int64)
+        self.data = cells.vals.astype(np.float64)
 
     def gather(
         self, columns: NDArray[np.int64]
@@ -324,38 +389,34 @@ class SearchIndex:
 
         # BM25F: per field, length-normalised counts weighted and added up,
         # then one saturation and the idf over articles.
-        pseudo = sparse.csr_matrix((n, size))
-        present = sparse.csr_matrix((n, size))
-        strong = sparse.csr_matrix((n, size))
+        shape = (n, size)
+        pseudo_parts: list[_Entries] = []
+        present_parts: list[_Entries] = []
+        strong_parts: list[_Entries] = []
         for name, docs in fields.items():
             field_weight = float(getattr(w, name))
             counts = _term_counts(docs, self._vocabulary, size)
-            present = present + counts
+            present_parts.append(counts)
             if name != "body":
-                strong = strong + counts
+                strong_parts.append(counts)
             if not field_weight:
                 continue
-            lengths = np.asarray(counts.sum(axis=1)).ravel()
+            lengths = counts.row_sums()
             average = lengths.mean() if n and lengths.mean() > 0 else 1.0
             norm = 1.0 - w.b + w.b * lengths / average
-            pseudo = pseudo + sparse.diags(field_weight / norm) @ counts
-        pseudo = sparse.csr_matrix(pseudo)
-        present = sparse.csr_matrix(present)
-        present.data[:] = 1.0
-        df = np.bincount(present.indices, minlength=size)
+            pseudo_parts.append(counts.scaled_rows(field_weight / norm))
+        pseudo = _Entries.join(pseudo_parts, shape).summed()
+        present = _Entries.join(present_parts, shape).summed().ones()
+        df = np.bincount(present.cols, minlength=size)
         self._idf = np.log(1 + (n - df + 0.5) / (df + 0.5))
         self._unknown_idf = float(np.log(1 + (n + 0.5) / 0.5))
-        saturated = pseudo.copy()
-        saturated.data = (
-            saturated.data * (w.k1 + 1) / (saturated.data + w.k1) * self._idf[saturated.indices]
-        )
-        self._bm25 = _Postings(saturated)
+        saturated = pseudo.vals * (w.k1 + 1) / (pseudo.vals + w.k1) * self._idf[pseudo.cols]
+        self._bm25 = _Postings(pseudo.with_values(saturated))
         # Coverage: a word the title, questions, short answer or topics use
         # counts in full; one only the body uses counts `body_cover`.
-        strong = sparse.csr_matrix(strong)
-        strong.data[:] = 1.0
+        strong = _Entries.join(strong_parts, shape).summed().ones()
         self._strong = _Postings(strong)
-        self._body_only = _Postings(present - strong.multiply(present))
+        self._body_only = _Postings(present.without(strong))
 
         # Paraphrases: one row per title/question, grouped by article in order.
         phrases: list[str] = []
@@ -366,22 +427,21 @@ class SearchIndex:
         owners = np.repeat(np.arange(n), np.diff([*starts, len(phrases)]))
         self._starts = np.array(starts, dtype=np.int64)
         counts = _term_counts([_tokens(p) for p in phrases], self._vocabulary, size)
-        phrase_df = np.bincount(counts.indices, minlength=size)
+        phrase_df = np.bincount(counts.cols, minlength=size)
         self._word_idf = np.log((1 + len(phrases)) / (1 + phrase_df)) + 1.0
-        counts.data = (1.0 + np.log(counts.data)) * self._word_idf[counts.indices]
-        phrase_words = _l2_rows(counts)
+        phrase_words = counts.with_values(
+            (1.0 + np.log(counts.vals)) * self._word_idf[counts.cols]
+        ).l2_rows()
         self._phrase_words = _Postings(phrase_words)
         # The centroid of an article's phrases, normalised again.
-        owner_matrix = sparse.csr_matrix(
-            (np.ones(len(phrases)), (owners, np.arange(len(phrases)))), shape=(n, len(phrases))
-        )
-        self._centroids = _Postings(_l2_rows(sparse.csr_matrix(owner_matrix @ phrase_words)))
+        self._centroids = _Postings(phrase_words.grouped(owners, n).l2_rows())
         self._word_idf_max = float(np.log(1 + len(phrases))) + 1.0  # a word never seen
         self._chars = Tfidf.fit(phrases, "char_wb", (3, 5))
         self._chars_idf_max = float(np.log(1 + len(phrases))) + 1.0
-        phrase_chars = self._chars.transform(phrases)
+        rows, cols, vals = self._chars.transform_entries(phrases)
+        phrase_chars = _Entries(rows, cols, vals, (len(phrases), self._chars.size))
         self._phrase_chars = _Postings(phrase_chars)
-        self._char_centroids = _Postings(_l2_rows(owner_matrix @ phrase_chars))
+        self._char_centroids = _Postings(phrase_chars.grouped(owners, n).l2_rows())
         self._jurisdictions = [a.jurisdiction for a in self.articles]
         titles = [set(concepts(fold(a.title))) for a in self.articles]
         self._titled = {
@@ -518,9 +578,7 @@ def _unit(
     return values / norm if norm else values
 
 
-def _term_counts(
-    docs: Sequence[Sequence[str]], vocabulary: dict[str, int], size: int
-) -> sparse.csr_matrix:
+def _term_counts(docs: Sequence[Sequence[str]], vocabulary: dict[str, int], size: int) -> _Entries:
     rows: list[int] = []
     cols: list[int] = []
     vals: list[float] = []
@@ -529,11 +587,9 @@ def _term_counts(
             rows.append(row)
             cols.append(vocabulary[token])
             vals.append(float(count))
-    return sparse.csr_matrix((vals, (rows, cols)), shape=(len(docs), size))
-
-
-def _l2_rows(matrix: sparse.spmatrix) -> sparse.csr_matrix:
-    csr = sparse.csr_matrix(matrix)
-    norms = np.sqrt(np.asarray(csr.multiply(csr).sum(axis=1)).ravel())
-    norms[norms == 0] = 1.0
-    return sparse.csr_matrix(sparse.diags(1.0 / norms) @ csr)
+    return _Entries(
+        np.array(rows, dtype=np.int64),
+        np.array(cols, dtype=np.int64),
+        np.array(vals, dtype=np.float64),
+        (len(docs), size),
+    )

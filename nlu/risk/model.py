@@ -173,7 +173,7 @@ class RiskModel:
     def __init__(
         self,
         features: list[Tfidf],
-        coef: NDArray[np.float64],
+        coef: NDArray[np.floating[Any]],
         intercept: NDArray[np.float64],
         categories: Sequence[str],
         emoji: Mapping[str, str],
@@ -182,7 +182,8 @@ class RiskModel:
         # One matrix: the first len(LEVELS) columns are the multinomial level
         # head, the rest one binary column per category.
         self.features = features
-        self.coef = np.ascontiguousarray(coef, dtype=np.float64)
+        # float32 halves the largest array in memory; scores are summed in float64.
+        self.coef = np.ascontiguousarray(coef, dtype=np.float32)
         self.intercept = np.asarray(intercept, dtype=np.float64)
         self.categories = tuple(categories)
         self.emoji = dict(emoji)

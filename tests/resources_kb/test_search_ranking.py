@@ -18,7 +18,7 @@ from scipy import sparse
 from resources_kb.content import Article, load_articles
 from resources_kb.evaluate import NEGATIVES, collect, cross_validate, score
 from resources_kb.lexicon import concept_spans, concepts, stem
-from resources_kb.search import SearchIndex, Weights, _one_apart, _Postings, tokens
+from resources_kb.search import SearchIndex, Weights, _Entries, _one_apart, _Postings, tokens
 from resources_kb.service import CONFIDENCE_THRESHOLD, KnowledgeBase
 
 
@@ -45,6 +45,21 @@ def kb() -> KnowledgeBase:
 # ---- postings: the hot path's arithmetic -------------------------------------
 
 
+def _entries(matrix: sparse.spmatrix, split: bool = False) -> _Entries:
+    """`matrix` as entries; `split` writes each cell as two halves that add up."""
+    coo = sparse.coo_matrix(matrix)
+    rows, cols, vals = coo.row.astype(np.int64), coo.col.astype(np.int64), coo.data
+    if split:
+        rows, cols, vals = np.r_[rows, rows], np.r_[cols, cols], np.r_[vals / 2, vals / 2]
+    return _Entries(rows, cols, vals, (matrix.shape[0], matrix.shape[1]))
+
+
+def _dense(entries: _Entries) -> np.ndarray:
+    out = np.zeros(entries.shape)
+    np.add.at(out, (entries.rows, entries.cols), entries.vals)
+    return out
+
+
 @settings(max_examples=50, deadline=None)
 @given(st.integers(0, 2**32 - 1), st.integers(1, 30), st.integers(1, 40))
 def test_postings_dot_equals_the_sparse_product(seed: int, rows: int, cols: int) -> None:
@@ -53,9 +68,33 @@ def test_postings_dot_equals_the_sparse_product(seed: int, rows: int, cols: int)
     matrix = sparse.csr_matrix(dense)
     columns = rng.choice(cols, size=min(cols, 5), replace=False).astype(np.int64)
     weights = rng.random(len(columns))
-    got = _Postings(matrix).dot(columns, weights)
+    got = _Postings(_entries(matrix, split=True)).dot(columns, weights)
     assert np.allclose(got, dense[:, columns] @ weights)
-    assert np.array_equal(_Postings(matrix).dot(np.array([], np.int64), np.array([])), [0] * rows)
+    empty = _Postings(_entries(matrix)).dot(np.array([], np.int64), np.array([]))
+    assert np.array_equal(empty, [0] * rows)
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 20), st.integers(1, 30))
+def test_entries_do_what_scipy_sparse_does(seed: int, rows: int, cols: int) -> None:
+    # The index is built with numpy alone; scipy.sparse is the oracle here.
+    rng = np.random.default_rng(seed)
+    a = sparse.csr_matrix(rng.random((rows, cols)) * (rng.random((rows, cols)) < 0.3))
+    b = sparse.csr_matrix(rng.random((rows, cols)) * (rng.random((rows, cols)) < 0.3))
+    ea, eb = _entries(a, split=True), _entries(b)
+    summed = ea.summed()
+    assert np.allclose(_dense(summed), a.toarray())
+    assert len(summed.vals) == a.nnz  # one entry a cell
+    norms = np.sqrt(np.asarray(a.multiply(a).sum(axis=1)).ravel())
+    norms[norms == 0] = 1.0
+    assert np.allclose(_dense(ea.l2_rows()), a.toarray() / norms[:, None])
+    owners = rng.integers(0, 3, rows)
+    grouped = sparse.csr_matrix((np.ones(rows), (owners, np.arange(rows))), shape=(3, rows)) @ a
+    assert np.allclose(_dense(ea.grouped(owners, 3)), grouped.toarray())
+    both = a.multiply(b) != 0
+    left = np.where(both.toarray(), 0, a.toarray())
+    assert np.allclose(_dense(summed.without(eb.summed())), left)
+    assert np.allclose(ea.row_sums(), np.asarray(a.sum(axis=1)).ravel())
 
 
 # ---- words: stems, synonyms, spelling ----------------------------------------
