@@ -35,6 +35,7 @@ SETS = (
     "blind11",
     "blind12",
     "blind13",
+    "writers16",
 )
 URGENT = {"high", "imminent"}
 

@@ -46,35 +46,41 @@ BLIND_FLOOR = {
     # blind10 in training 0.909 / 0.909; eleventh pass (session 9) with blind11
     # in training and the classifier's ``strong`` at 0.6, 0.966 / 0.955; twelfth
     # pass (session 10) with blind12 in training, the same; thirteenth pass with
-    # blind13 in training, the floors below.
+    # blind13 in training 0.976 / 0.965; session 11, with the urgent head (char
+    # n-grams), the floors below (es one line fewer).
     "blind4": {
-        "en": {"urgent_recall": 0.976, "false_alarm_rate": 0.034},
-        "es": {"urgent_recall": 0.965, "false_alarm_rate": 0.037},
+        "en": {"urgent_recall": 0.977, "false_alarm_rate": 0.034},
+        "es": {"urgent_recall": 0.954, "false_alarm_rate": 0.037},
     },
     # blind5, written before the seventh pass: sixth pass 0.868 / 0.846, seventh
     # 0.879 / 0.857, blind..blind3 in training 0.901 / 0.901, first round 0.923 /
     # 0.901 (es false alarms 0.086 -> 0.138), second round 0.934 / 0.901 (0.052 /
     # 0.121); session 7 0.966 / 0.922; session 8 0.966 / 0.934; session 9 and the
-    # twelfth pass 0.967 / 0.956 (0.121); thirteenth pass below.
+    # twelfth pass 0.967 / 0.956 (0.121); thirteenth pass 0.967 (0.035) / 0.966
+    # (0.104); session 11, with the urgent head, below (es one line fewer, fewer
+    # false alarms in Spanish, one more in English).
     "blind5": {
-        "en": {"urgent_recall": 0.967, "false_alarm_rate": 0.035},
-        "es": {"urgent_recall": 0.966, "false_alarm_rate": 0.104},
+        "en": {"urgent_recall": 0.967, "false_alarm_rate": 0.052},
+        "es": {"urgent_recall": 0.956, "false_alarm_rate": 0.069},
     },
     # blind6 (asked to avoid stock phrases as whole lines), written before the
     # first round of writers: 0.804 (0.088) / 0.793 (0.069); first round 0.870 /
     # 0.837; second round 0.891 (0.070) / 0.880; eighth pass 0.902 / 0.880;
     # session 7 0.901 / 0.879; session 8 0.923 / 0.891; session 9 0.935 / 0.946;
-    # twelfth pass 0.946 / 0.946; thirteenth pass (blind13 in training) below.
+    # twelfth pass 0.946 / 0.946; thirteenth pass (blind13 in training) 0.945
+    # (0.053) / 0.923 (0.085); session 11, with the urgent head, below (en one
+    # line fewer).
     "blind6": {
-        "en": {"urgent_recall": 0.945, "false_alarm_rate": 0.053},
-        "es": {"urgent_recall": 0.923, "false_alarm_rate": 0.085},
+        "en": {"urgent_recall": 0.934, "false_alarm_rate": 0.071},
+        "es": {"urgent_recall": 0.923, "false_alarm_rate": 0.051},
     },
     # blind7, written before the second round: 0.917 (0.085) / 0.925 (0.017);
     # second round 0.938 / 0.968; session 7 0.926 / 0.978; session 8 0.916 /
     # 0.968; session 9 0.948 (0.102) / 0.989; twelfth pass false alarms en 0.119;
-    # thirteenth pass below.
+    # thirteenth pass 0.947 (0.103) / 0.989; session 11, with the urgent head,
+    # below (en two lines more, false alarms 0.103 -> 0.068).
     "blind7": {
-        "en": {"urgent_recall": 0.947, "false_alarm_rate": 0.103},
+        "en": {"urgent_recall": 0.968, "false_alarm_rate": 0.068},
         "es": {"urgent_recall": 0.989, "false_alarm_rate": 0.018},
     },
     # Session 7: blind8 was burned (the ninth pass was tuned on its misses) and
@@ -101,10 +107,18 @@ BLIND_FLOOR = {
     # blind14 (two more writers, about 360 lines a language, written after the
     # twelfth pass and never seen by the thirteenth): before the pass 0.948
     # (0.165) / 0.917 (0.151); the pass alone 0.948 / 0.922; with blind13 in
-    # training, the floors below.
+    # training 0.957 (0.166) / 0.931 (0.152); session 11, with the urgent head
+    # (chosen on burned blind sets and dev sets, never on this one), below.
     "blind14": {
-        "en": {"urgent_recall": 0.956, "false_alarm_rate": 0.166},
-        "es": {"urgent_recall": 0.930, "false_alarm_rate": 0.152},
+        "en": {"urgent_recall": 0.947, "false_alarm_rate": 0.165},
+        "es": {"urgent_recall": 0.955, "false_alarm_rate": 0.117},
+    },
+    # blind15 (two more writers, about 360 lines a language, written after the
+    # thirteenth pass; some Spanish lines follow situations of the English ones):
+    # before the urgent head 0.981 (0.114) / 0.929 (0.101); with it, below.
+    "blind15": {
+        "en": {"urgent_recall": 0.985, "false_alarm_rate": 0.102},
+        "es": {"urgent_recall": 0.933, "false_alarm_rate": 0.102},
     },
 }
 

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from nlu.textfeatures import Tfidf, char_wb_ngrams, word_ngrams
+from nlu.textfeatures import Tfidf, char_ngrams, char_wb_ngrams, word_ngrams
 
 texts = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=60)
 
@@ -22,6 +22,13 @@ texts = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=6
 def test_char_wb_matches_sklearn(text: str) -> None:
     expected = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5)).build_analyzer()(text)
     assert char_wb_ngrams(text, 2, 5) == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=texts)
+def test_char_ngrams_match_sklearn(text: str) -> None:
+    expected = TfidfVectorizer(analyzer="char", ngram_range=(3, 6)).build_analyzer()(text)
+    assert char_ngrams(text, 3, 6) == expected
 
 
 @settings(max_examples=300, deadline=None)
@@ -49,6 +56,26 @@ def test_fit_and_transform_match_sklearn() -> None:
         want = theirs.transform([probe]).toarray()[0]
         assert np.allclose(got, want)
     assert np.allclose(ours.transform(documents).toarray()[:, order], expected)
+
+
+def test_min_df_matches_sklearn() -> None:
+    documents = [
+        "they took my passport",
+        "they took my phone",
+        "my passport is gone",
+        "tomaron mi pasaporte",
+        "me quitaron el pasaporte",
+    ]
+    ours = Tfidf.fit(documents, "char", (3, 6), min_df=2)
+    theirs = TfidfVectorizer(analyzer="char", ngram_range=(3, 6), sublinear_tf=True, min_df=2)
+    expected = theirs.fit_transform(documents).toarray()
+    assert set(ours.vocabulary) == set(theirs.get_feature_names_out())
+    assert sorted(ours.vocabulary.values()) == list(range(ours.size))  # renumbered, no gaps
+    order = [ours.vocabulary[g] for g in theirs.get_feature_names_out()]
+    assert np.allclose(ours.transform(documents).toarray()[:, order], expected)
+    for probe in ("they took it", "pasaporte", "zzz"):
+        got = ours.transform([probe]).toarray()[0][order]
+        assert np.allclose(got, theirs.transform([probe]).toarray()[0])
 
 
 _FIT_IN_CHILD = """
