@@ -20,7 +20,14 @@ from nlu.risk import ModelPolicy, RiskScreen
 from nlu.risk.evaluate import TARGETS, evaluate, format_report
 from nlu.risk.examples import DATA_DIR, LANGUAGES, RiskExample, load_examples
 from nlu.risk.lexicon import CATEGORIES
-from nlu.risk.model import RiskModel, RiskPrediction, data_hash, load_or_train, model_path
+from nlu.risk.model import (
+    RiskModel,
+    RiskPrediction,
+    _clip,
+    data_hash,
+    load_or_train,
+    model_path,
+)
 
 CASES_DIR = Path(__file__).parent / "risk_cases"
 
@@ -183,6 +190,27 @@ def test_round_trip_gives_equal_predictions(model: RiskModel, tmp_path: Path) ->
         assert a.categories.keys() == b.categories.keys()
         assert np.allclose(list(a.categories.values()), list(b.categories.values()))
         assert abs(sum(a.levels) - 1.0) < 1e-9
+
+
+def test_the_urgent_head_sets_p_high_and_keeps_each_side_s_shape(model: RiskModel) -> None:
+    assert model.urgent is not None
+    bare = RiskModel(
+        model.features, model.coef, model.intercept, model.categories, model.emoji, "bare"
+    )
+    for text in SAMPLES:
+        clean = _clip(model._normalize(text))
+        urgent = model.urgent.probability(model.features[0].transform_one(clean), clean)
+        split, level = model.predict(text), bare.predict(text)
+        assert split.at_least(RiskLevel.HIGH) == pytest.approx(urgent), text
+        assert sum(split.levels) == pytest.approx(1.0)
+        # Imminent against high, and none against moderate, as the level head says.
+        high, imminent = int(RiskLevel.HIGH), int(RiskLevel.IMMINENT)
+        assert split.levels[imminent] / split.at_least(RiskLevel.HIGH) == pytest.approx(
+            level.levels[imminent] / level.at_least(RiskLevel.HIGH)
+        )
+        assert split.levels[0] / sum(split.levels[:high]) == pytest.approx(
+            level.levels[0] / sum(level.levels[:high])
+        )
 
 
 def test_saving_never_touches_another_process_s_half_written_file(

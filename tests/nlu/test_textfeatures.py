@@ -8,11 +8,12 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from nlu.textfeatures import Tfidf, char_ngrams, char_wb_ngrams, word_ngrams
+from nlu.textfeatures import PackedVocabulary, Tfidf, char_ngrams, char_wb_ngrams, word_ngrams
 
 texts = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=60)
 
@@ -76,6 +77,38 @@ def test_min_df_matches_sklearn() -> None:
     for probe in ("they took it", "pasaporte", "zzz"):
         got = ours.transform([probe]).toarray()[0][order]
         assert np.allclose(got, theirs.transform([probe]).toarray()[0])
+
+
+_PACK_DOCS = [
+    "they took my passport",
+    "me quitaron el pasaporte 💊",
+    "i cant leave the room",
+    "no puedo salir del cuarto",
+    "the door is locked from outside",
+]
+_DICT = Tfidf.fit(_PACK_DOCS, "char", (3, 6))
+_PACKED = _DICT.packed()
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=texts)
+def test_a_packed_vocabulary_transforms_like_the_dict(text: str) -> None:
+    want, got = _DICT.transform_one(text), _PACKED.transform_one(text)
+    assert sorted(want.indices.tolist()) == sorted(got.indices.tolist())
+    assert np.allclose(want.values[np.argsort(want.indices)], got.values[np.argsort(got.indices)])
+
+
+def test_a_packed_vocabulary_is_a_mapping_of_the_same_columns() -> None:
+    packed = _PACKED.vocabulary
+    assert isinstance(packed, PackedVocabulary)
+    assert len(packed) == len(_DICT.vocabulary) == _PACKED.size
+    assert list(packed) == list(_DICT.vocabulary)  # in column order
+    assert dict(packed.items()) == _DICT.vocabulary
+    with pytest.raises(KeyError):
+        packed["not a gram at all"]  # longer than any: never cut down to match
+    assert packed.lookup([])[0].size == 0
+    assert "vocabulary" in _DICT.state()
+    assert "vocabulary" not in _PACKED.state()  # settings only; its arrays are saved apart
 
 
 _FIT_IN_CHILD = """
