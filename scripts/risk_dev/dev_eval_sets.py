@@ -4,7 +4,8 @@
 
 Reads only scripts/risk_dev/<set>_{en,es}.yml for each of SETS
 (never the held-out splits; blind8 and blind10 to blind13 are burned former splits, now also
-trained on, so --no-model is their fair reading). Urgent recall: rows labelled high/imminent whose
+trained on, so --no-model is their fair reading; writers16 is not trained on, but the
+fourteenth pass was tuned on it). Urgent recall: rows labelled high/imminent whose
 assessed level is >= high (and, separately, with one of the row's categories);
 false alarms: rows labelled none assessed >= high. Lexicon + classifier
 (trained on the training split, cached under /tmp) unless --no-model.

@@ -64,10 +64,11 @@ BLIND_FLOOR = {
     # 0.901 (es false alarms 0.086 -> 0.138), second round 0.934 / 0.901 (0.052 /
     # 0.121); session 7 0.966 / 0.922; session 8 0.966 / 0.934; session 9 and the
     # twelfth pass 0.967 / 0.956 (0.121); thirteenth pass 0.967 (0.035) / 0.966
-    # (0.104); session 11, with the urgent head, below (es one line fewer, fewer
-    # false alarms in Spanish, one more in English).
+    # (0.104); session 11, with the urgent head, 0.967 (0.052) / 0.956 (0.069); the
+    # fourteenth pass (tuned on the writers16 dev set, never on this) added one
+    # English false alarm: below.
     "blind5": {
-        "en": {"urgent_recall": 0.967, "false_alarm_rate": 0.052},
+        "en": {"urgent_recall": 0.967, "false_alarm_rate": 0.07},
         "es": {"urgent_recall": 0.956, "false_alarm_rate": 0.069},
     },
     # blind6 (asked to avoid stock phrases as whole lines), written before the
@@ -85,10 +86,11 @@ BLIND_FLOOR = {
     # second round 0.938 / 0.968; session 7 0.926 / 0.978; session 8 0.916 /
     # 0.968; session 9 0.948 (0.102) / 0.989; twelfth pass false alarms en 0.119;
     # thirteenth pass 0.947 (0.103) / 0.989; session 11, with the urgent head,
-    # below (en two lines more, false alarms 0.103 -> 0.068).
+    # 0.969 (0.068) / 0.989 (en two lines more); the fourteenth pass, below (es one
+    # line more, en one false alarm more).
     "blind7": {
-        "en": {"urgent_recall": 0.968, "false_alarm_rate": 0.068},
-        "es": {"urgent_recall": 0.989, "false_alarm_rate": 0.018},
+        "en": {"urgent_recall": 0.968, "false_alarm_rate": 0.086},
+        "es": {"urgent_recall": 0.999, "false_alarm_rate": 0.018},
     },
     # Session 7: blind8 was burned (the ninth pass was tuned on its misses) and
     # blind9 too (some of its misses reached that pass's brief); both joined the
@@ -122,10 +124,11 @@ BLIND_FLOOR = {
     },
     # blind15 (two more writers, about 360 lines a language, written after the
     # thirteenth pass; some Spanish lines follow situations of the English ones):
-    # before the urgent head 0.981 (0.114) / 0.929 (0.101); with it, below.
+    # before the urgent head 0.981 (0.114) / 0.929 (0.101); with it 0.986 (0.101) /
+    # 0.934 (0.101); with the fourteenth pass (never shown this set), below.
     "blind15": {
         "en": {"urgent_recall": 0.985, "false_alarm_rate": 0.102},
-        "es": {"urgent_recall": 0.933, "false_alarm_rate": 0.102},
+        "es": {"urgent_recall": 0.942, "false_alarm_rate": 0.09},
     },
 }
 
