@@ -57,7 +57,7 @@ def machine() -> str:
 
 
 def host_speed() -> float:
-    """Seconds for a fixed pure-Python loop: 0.12-0.28 s on a quiet host of this kind.
+    """Seconds for a fixed pure-Python loop: 0.11-0.28 s on a quiet host of this kind.
 
     The host is shared: on the same code, this loop has taken up to 1.1 s, and
     in-process turns per second fell by half when it took 0.4 s. Quiet days gave
@@ -289,7 +289,7 @@ def main() -> int:
         "",
         f"Command: `make bench` (`python scripts/bench.py`), {stamp} UTC.",
         f"Machine: {machine()}. Host speed (`host_speed()`, a fixed pure-Python loop; "
-        f"0.12-0.28 s on quiet days; lower is faster): {speed_before:.2f} s before the runs, "
+        f"0.11-0.28 s on quiet days; lower is faster): {speed_before:.2f} s before the runs, "
         f"{speed_after:.2f} s after.",
         "",
         "| measure | result | target | |",
