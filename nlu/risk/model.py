@@ -258,7 +258,6 @@ class RiskModel:
     ) -> RiskModel:
         # Imported here: training is the only place that needs scikit-learn.
         from scipy import sparse
-        from sklearn.linear_model import LogisticRegression
 
         emoji = dict(emoji if emoji is not None else _default_emoji())
         normalize = Normalizer(emoji)
@@ -271,14 +270,7 @@ class RiskModel:
         size = matrix.shape[1]
         coef = np.zeros((size, len(LEVELS) + len(CATEGORY_ORDER)))
         intercept = np.full(len(LEVELS) + len(CATEGORY_ORDER), -30.0)
-        head = LogisticRegression(
-            C=REGULARISATION_C,
-            class_weight=CLASS_WEIGHT,
-            solver=SOLVER,
-            tol=1e-4,
-            max_iter=20000,
-            random_state=0,
-        )
+        head = _logistic(REGULARISATION_C)
         head.fit(matrix, labels)
         for row, cls_label in enumerate(head.classes_):
             coef[:, int(cls_label)] = head.coef_[row]
@@ -291,14 +283,7 @@ class RiskModel:
             if target.sum() == len(target):
                 intercept[column] = 30.0
                 continue
-            binary = LogisticRegression(
-                C=CATEGORY_C,
-                class_weight="balanced",
-                solver=SOLVER,
-                tol=1e-4,
-                max_iter=20000,
-                random_state=0,
-            )
+            binary = _logistic(CATEGORY_C)
             binary.fit(matrix, target)
             coef[:, column] = binary.coef_[0]
             intercept[column] = binary.intercept_[0]
@@ -385,6 +370,15 @@ class RiskModel:
         return self.predict_normalized(self._normalize(text))
 
 
+def _logistic(c: float) -> Any:
+    """A logistic regression as every head here is fitted (scikit-learn, train time only)."""
+    from sklearn.linear_model import LogisticRegression
+
+    return LogisticRegression(
+        C=c, class_weight=CLASS_WEIGHT, solver=SOLVER, tol=1e-4, max_iter=20000, random_state=0
+    )
+
+
 def _tfidf(state: dict[str, Any], idf: NDArray[np.float64]) -> Tfidf:
     low, high = state["ngram_range"]
     return Tfidf(state["kind"], (low, high), state["vocabulary"], idf, state["sublinear_tf"])
@@ -393,20 +387,12 @@ def _tfidf(state: dict[str, Any], idf: NDArray[np.float64]) -> Tfidf:
 def _train_urgent(texts: Sequence[str], labels: NDArray[np.int64], words: Any) -> UrgentHead:
     """Fit the urgent head on texts already normalised and clipped (scikit-learn)."""
     from scipy import sparse
-    from sklearn.linear_model import LogisticRegression
 
     kind, span = URGENT_CHARS
     chars = Tfidf.fit(texts, kind, span, min_df=URGENT_MIN_DF)
     matrix = sparse.hstack([words, chars.transform(texts)]).tocsr()
     target = (labels >= int(RiskLevel.HIGH)).astype(int)
-    head = LogisticRegression(
-        C=URGENT_C,
-        class_weight="balanced",
-        solver=SOLVER,
-        tol=1e-4,
-        max_iter=20000,
-        random_state=0,
-    )
+    head = _logistic(URGENT_C)
     head.fit(matrix, target)
     coef = np.ascontiguousarray(head.coef_[0], dtype=np.float32)
     return UrgentHead(chars.packed(), coef, float(head.intercept_[0]), words.shape[1])
