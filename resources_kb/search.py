@@ -270,7 +270,7 @@ class _Entries:
 
     def grouped(self, owners: NDArray[np.int64], groups: int) -> _Entries:
         """Rows added up by owner: row i joins row owners[i] of `groups` rows."""
-        return _Entries(owners[self.rows], self.cols, self.vals, (groups, self.shape[1])).summed()
+        return _Entries(owners[self.rows], self.cols, self.vals, (groups, self.shape[1]))
 
     def without(self, other: _Entries) -> _Entries:
         """The cells of this matrix that `other` does not have."""

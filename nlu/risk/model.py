@@ -266,7 +266,8 @@ class RiskModel:
         if len(set(labels.tolist())) < 2:
             raise ValueError("training needs examples of at least two levels")
         features = [Tfidf.fit(texts, kind, span) for kind, span in FEATURES]
-        matrix = sparse.hstack([f.transform(texts) for f in features]).tocsr()
+        blocks = [f.transform(texts) for f in features]
+        matrix = sparse.hstack(blocks).tocsr()
         size = matrix.shape[1]
         coef = np.zeros((size, len(LEVELS) + len(CATEGORY_ORDER)))
         intercept = np.full(len(LEVELS) + len(CATEGORY_ORDER), -30.0)
@@ -287,7 +288,7 @@ class RiskModel:
             binary.fit(matrix, target)
             coef[:, column] = binary.coef_[0]
             intercept[column] = binary.intercept_[0]
-        urgent = _train_urgent(texts, labels, features[0].transform(texts))
+        urgent = _train_urgent(texts, labels, blocks[0])  # the word block, shared
         return cls(features, coef, intercept, CATEGORY_ORDER, emoji, version, urgent)
 
     # --- persistence -------------------------------------------------------------
