@@ -40,7 +40,7 @@ __all__ = ["DATA_DIR", "HELD_OUT", "LANGUAGES", "RiskExample", "files_hash", "lo
 
 DATA_DIR = Path(__file__).resolve().parents[1] / "data" / "risk"
 LANGUAGES = ("en", "es")
-SPLITS = ("train", "test", "fresh", "blind4", "blind5", "blind6", "blind7")
+SPLITS = ("train", "test", "fresh", "blind4", "blind5", "blind6", "blind7", "blind16")
 # Held-out splits, never trained on, with what `nlu eval` calls them. The blind
 # sets are the estimate for phrasings nobody tuned for (no target of their own).
 HELD_OUT = {
@@ -50,6 +50,7 @@ HELD_OUT = {
     "blind5": "fifth blind set (written without seeing the data, before the seventh pass)",
     "blind6": "sixth blind set (written without seeing the data, before more training lines)",
     "blind7": "seventh blind set (written without seeing the data, before a second round)",
+    "blind16": "sixteenth blind set (four writers who had not seen the data, after the 14th pass)",
 }
 
 
