@@ -134,11 +134,12 @@ BLIND_FLOOR = {
     # blind16 (four more writers, two a language, about 370 lines a language,
     # written after the fourteenth pass and before any session 12 change): scored
     # once, with the classifier alone at 0.5, everyday lines in training and the
-    # fifteenth pass, 0.956 (0.134) / 0.964 (0.136); the same at 0.55, below (an
-    # emoji-only line also in fresh removed).
+    # fifteenth pass, 0.956 (0.134) / 0.964 (0.136); the same at 0.55, below
+    # (nine calm lines found also in older sets, in training or in the cases, such
+    # as "🙂", "ok thanks" or "hola 👋", removed after scoring).
     "blind16": {
-        "en": {"urgent_recall": 0.955, "false_alarm_rate": 0.135},
-        "es": {"urgent_recall": 0.964, "false_alarm_rate": 0.138},
+        "en": {"urgent_recall": 0.955, "false_alarm_rate": 0.14},
+        "es": {"urgent_recall": 0.964, "false_alarm_rate": 0.145},
     },
 }
 
