@@ -6,7 +6,8 @@ Reads only scripts/risk_dev/<set>_{en,es}.yml for each of SETS
 (never the held-out splits; blind8 and blind10 to blind13 are burned former splits, now also
 trained on, so --no-model is their fair reading; writers16 is not trained on, but the
 fourteenth pass was tuned on it; blind14 and blind15, held out until session 12, are not
-trained on, and the fifteenth pass was tuned on them; ordinary2 is not trained on).
+trained on, and the fifteenth pass was tuned on them; blind16 the same for the sixteenth;
+ordinary2 is not trained on).
 Urgent recall: rows labelled high/imminent whose assessed level is >= high (and,
 separately, with one of the row's categories);
 false alarms: rows labelled none assessed >= high. Lexicon + classifier
@@ -42,6 +43,7 @@ SETS = (
     "writers16",
     "blind14",
     "blind15",
+    "blind16",
 )
 URGENT = {"high", "imminent"}
 

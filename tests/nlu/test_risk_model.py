@@ -83,7 +83,8 @@ BLIND_FLOOR = {
     # line fewer).
     "blind6": {
         "en": {"urgent_recall": 0.934, "false_alarm_rate": 0.071},
-        # Session 12: 0.946 (0.070) / 0.924 with one Spanish false alarm more (0.068).
+        # Session 12: 0.946 (0.070) / 0.924 with one Spanish false alarm more
+        # (0.068); the sixteenth pass 0.946 / 0.935.
         "es": {"urgent_recall": 0.923, "false_alarm_rate": 0.068},
     },
     # blind7, written before the second round: 0.917 (0.085) / 0.925 (0.017);
@@ -136,10 +137,14 @@ BLIND_FLOOR = {
     # once, with the classifier alone at 0.5, everyday lines in training and the
     # fifteenth pass, 0.956 (0.134) / 0.964 (0.136); the same at 0.55, below
     # (nine calm lines found also in older sets, in training or in the cases, such
-    # as "🙂", "ok thanks" or "hola 👋", removed after scoring).
-    "blind16": {
-        "en": {"urgent_recall": 0.955, "false_alarm_rate": 0.14},
-        "es": {"urgent_recall": 0.964, "false_alarm_rate": 0.145},
+    # as "🙂", "ok thanks" or "hola 👋", removed after scoring). Then read in full
+    # and burned as the sixteenth pass's dev set (scripts/risk_dev/blind16_*.yml).
+    # blind17 (four more writers, two a language, about 370 lines a language,
+    # written after the fifteenth pass and never shown to the sixteenth): scored
+    # once, below. The first blind set at or over 0.97 in both languages.
+    "blind17": {
+        "en": {"urgent_recall": 0.975, "false_alarm_rate": 0.051},
+        "es": {"urgent_recall": 0.979, "false_alarm_rate": 0.075},
     },
 }
 
