@@ -155,7 +155,7 @@ class ModelPolicy:
         urgent = prediction.at_least(RiskLevel.HIGH)
         if vetoed and joking:
             return RiskLevel.NONE
-        if vetoed and past_only and urgent >= self.past_strong:
+        if past_only and urgent >= self.past_strong:  # past_only implies vetoed
             return RiskLevel.HIGH
         if vetoed:
             return RiskLevel.MODERATE if urgent >= self.strong else RiskLevel.NONE
