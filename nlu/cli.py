@@ -45,8 +45,10 @@ def _train(args: argparse.Namespace) -> int:
         return 1
     state = "up to date" if existed else "trained"
     print(f"intents: {state} ({len(model.classes)} intents, version {model.version}) -> {path}")
+    from nlu.risk import default_screen
     from nlu.risk import model as risk_model
 
+    default_screen(_cache_dir())  # compiles the lexicon's patterns once, for every later start
     risk_path = risk_model.model_path(_cache_dir())
     risk_existed = risk_path.exists()
     if risk_model.load_or_train(_cache_dir()) is None:

@@ -95,11 +95,12 @@ def install_risk_model(cache_dir: Path) -> None:
     """The trained risk layer on top of the lexicon; without it the lexicon works alone.
 
     Trained in a child process when missing, so a server never carries scikit-learn.
+    The shared screen's compiled lexicon patterns are kept in ``cache_dir`` too.
     """
     from nlu.risk import default_screen, use_model
     from nlu.risk import model as risk_model
 
-    if default_screen().model is not None:
+    if default_screen(cache_dir).model is not None:
         return  # Already installed (tests and scripted chats share one).
     model = risk_model.load_or_train(cache_dir, in_subprocess=True)
     if model is not None:

@@ -20,6 +20,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -64,6 +65,7 @@ def main() -> int:
     from nlu.risk.evaluate import TARGETS, evaluate
     from nlu.risk.examples import HELD_OUT
     from nlu.risk.examples import load_examples as load_risk_examples
+    from nlu.risk.screen import pattern_cache
 
     cache = ROOT / "var" / "models"
     intents = IntentClassifier.load_or_train(cache)
@@ -75,11 +77,19 @@ def main() -> int:
     ordinary = [e.text for e in load_examples("test")]
     alarms = sum(default_screen().assess(t).escalates for t in ordinary)
 
-    probe = subprocess.run(
-        [sys.executable, "-c", PROBE, str(cache)], capture_output=True, text=True, check=True,
-        cwd=ROOT, timeout=600,
-    )  # fmt: skip
-    measured = json.loads(probe.stdout.strip().splitlines()[-1])
+    def run_probe() -> dict[str, Any]:
+        probe = subprocess.run(
+            [sys.executable, "-c", PROBE, str(cache)], capture_output=True, text=True,
+            check=True, cwd=ROOT, timeout=600,
+        )  # fmt: skip
+        result: dict[str, Any] = json.loads(probe.stdout.strip().splitlines()[-1])
+        return result
+
+    # The first start compiles the lexicon's patterns and saves them (the file
+    # `nlu train` writes); every later start reads them, as the measured one does.
+    pattern_cache(cache).unlink(missing_ok=True)
+    first_start = run_probe()["load_seconds"]
+    measured = run_probe()
     p99 = percentile(measured["latencies"], 99)
     cpu_p99 = percentile(measured["cpu"], 99)
 
@@ -147,8 +157,10 @@ def main() -> int:
             cpu_p99 <= 5),
         row("process memory with the NLU loaded (RSS)", f"{measured['rss_mb']:.0f} MB",
             "<= 150 MB", measured["rss_mb"] <= 150),
-        row("model load time (cached)", f"{measured['load_seconds']:.2f} s", "< 1 s",
-            measured["load_seconds"] < 1),
+        row("model load time (cached models and compiled patterns)",
+            f"{measured['load_seconds']:.2f} s", "< 1 s", measured["load_seconds"] < 1),
+        f"| load time of a first start (patterns not yet compiled; compiled and saved) | "
+        f"{first_start:.2f} s | (none) | |",
         "",
         "Per-level recall and precision, and the misses: `harborline nlu eval --misses`.",
         "",

@@ -13,10 +13,16 @@ message.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import importlib
+import json
+import os
 import re
+import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 # The wrapper every lexicon list is compiled in: a match starts and ends on token edges.
@@ -24,7 +30,7 @@ WRAP = "(?=[a-z0-9])(?<![a-z0-9])(?:{})(?![a-z0-9])"
 _RUN = re.compile(r"[a-z0-9]+")
 _MAX_CACHED_TOKENS = 50_000  # per list; cleared when full (a flood of random words)
 
-__all__ = ["Gate", "Scanner", "gate", "gate_and_scanner", "token_starts"]
+__all__ = ["Gate", "PatternCache", "Scanner", "gate", "gate_and_scanner", "token_starts"]
 
 # The parser and compiler behind `re` (private, but stable in CPython 3.11);
 # without them, nothing is gated and every scan runs.
@@ -32,8 +38,9 @@ try:
     _PARSER: Any = importlib.import_module("re._parser")
     _C: Any = importlib.import_module("re._constants")
     _COMPILER: Any = importlib.import_module("re._compiler")
+    _SRE: Any = importlib.import_module("_sre")
 except ImportError:  # pragma: no cover - other Pythons
-    _PARSER = _C = _COMPILER = None
+    _PARSER = _C = _COMPILER = _SRE = None
 
 _TOKEN_CHAR = re.compile(r"[a-z0-9]")
 _MAX_WORDS = 400  # more alternatives than this: keep only the shared prefix
@@ -125,21 +132,143 @@ def _class_chars(av: Iterable[tuple[Any, Any]]) -> set[str] | None:
     return chars
 
 
-def _firsts_and_regex(pattern: str) -> tuple[_Firsts, re.Pattern[str]] | None:
-    """The pattern's first tokens, and the pattern compiled in ``WRAP``, from one parse.
+# What ``re`` compiles a pattern to: flags, program, groups, group names by name and by index.
+_Program = tuple[int, list[int], int, dict[str, int], list[str | None]]
+# A pattern's first tokens and program; None: no gate (see ``_walk``) or no compile.
+_Analysis = tuple[_Firsts, _Program] | None
+
+
+def _analyse(pattern: str) -> _Analysis:
+    """The first tokens of ``pattern`` in ``WRAP``, and its program, from one parse.
 
     Parsing is most of what ``re.compile`` costs; the gate needs the parse
-    anyway, so the compiler gets the same tree. None: no gate (see ``_walk``),
-    or a pattern that does not compile (the caller's whole-list compile reports it).
+    anyway, so the compiler gets the same tree (as ``re._compiler.compile`` does).
     """
-    if _PARSER is None:
+    if _PARSER is None or _SRE is None:
         return None
     try:
         tree = _PARSER.parse(WRAP.format(pattern))
         firsts = _walk(list(tree), 0, "", lambda p: {(p, True)} if p else _stop(p))
-        return firsts, _COMPILER.compile(tree)
+        state = tree.state
+        indexgroup: list[str | None] = [None] * state.groups
+        for name, index in state.groupdict.items():
+            indexgroup[index] = name
+        code = list(_COMPILER._code(tree, 0))
+        return firsts, (state.flags, code, state.groups - 1, dict(state.groupdict), indexgroup)
     except (_Wild, RecursionError, re.error, TypeError, ValueError, AttributeError):
         return None
+
+
+def _regex(pattern: str, program: _Program) -> re.Pattern[str]:
+    """The compiled pattern from its program; ``_sre`` checks the program (RuntimeError)."""
+    flags, code, groups, groupindex, indexgroup = program
+    compiled: re.Pattern[str] = _SRE.compile(
+        WRAP.format(pattern), flags, code, groups, groupindex, tuple(indexgroup)
+    )
+    return compiled
+
+
+def _firsts_and_regex(pattern: str) -> tuple[_Firsts, re.Pattern[str]] | None:
+    """The pattern's first tokens, and the pattern compiled in ``WRAP``.
+
+    None: no gate (see ``_walk``), or a pattern that does not compile (the
+    caller's whole-list compile reports it).
+    """
+    found = _analyse(pattern)
+    return None if found is None else (found[0], _regex(pattern, found[1]))
+
+
+def _module_digest() -> str:
+    try:
+        return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
+    except OSError:  # pragma: no cover - no source on disk
+        return ""
+
+
+class PatternCache:
+    """Each pattern's first tokens and compiled program, kept in a file across processes.
+
+    Parsing and compiling the lexicon's 3,500 patterns was most of a screen's
+    load (0.7 s of 0.8). Both depend only on the pattern's text, this module's
+    code and the Python build, so they are saved by pattern text in a file
+    stamped with the last two: a file from another build or module version is
+    ignored, a pattern not in it is parsed, and a program ``_sre`` rejects is
+    parsed again. ``changed`` says the file is worth writing back (``save``).
+    """
+
+    FORMAT = 1
+
+    def __init__(self, entries: dict[str, Any] | None = None) -> None:
+        self._stored = entries or {}
+        self._used: dict[str, Any] = {}
+        self.parsed = 0  # patterns that were not in the file (or were bad there)
+
+    @staticmethod
+    def _stamp() -> dict[str, Any]:
+        return {"format": PatternCache.FORMAT, "python": sys.version, "module": _module_digest()}
+
+    @classmethod
+    def load(cls, path: Path) -> PatternCache:
+        """The cache in ``path``; an empty one when it is missing, unreadable or stale."""
+        try:
+            doc = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return cls()
+        if not isinstance(doc, dict) or doc.get("stamp") != cls._stamp():
+            return cls()
+        entries = doc.get("patterns")
+        return cls(entries if isinstance(entries, dict) else None)
+
+    @property
+    def changed(self) -> bool:
+        return self.parsed > 0 or len(self._used) != len(self._stored)
+
+    def save(self, path: Path) -> None:
+        """Write the patterns used since loading (atomically: workers may race)."""
+        doc = {"stamp": self._stamp(), "patterns": self._used}
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp.write_text(json.dumps(doc, separators=(",", ":")), encoding="utf-8")
+            os.replace(tmp, path)
+        except OSError:  # a read-only cache dir: parse again next time
+            with contextlib.suppress(OSError):
+                tmp.unlink(missing_ok=True)
+
+    def firsts_and_regex(self, pattern: str) -> tuple[_Firsts, re.Pattern[str]] | None:
+        stored = self._stored.get(pattern, _MISSING)
+        if stored is not _MISSING:
+            try:
+                found = _from_json(pattern, stored)
+            except (RuntimeError, TypeError, ValueError, OverflowError):
+                pass  # a program _sre rejects, or a malformed entry: parse it again
+            else:
+                self._used[pattern] = stored
+                return found
+        self.parsed += 1
+        analysis = _analyse(pattern)
+        self._used[pattern] = _to_json(analysis)
+        return None if analysis is None else (analysis[0], _regex(pattern, analysis[1]))
+
+
+_MISSING = object()
+
+
+def _to_json(analysis: _Analysis) -> Any:
+    if analysis is None:
+        return None
+    firsts, program = analysis
+    return [sorted([text, whole] for text, whole in firsts), list(program)]
+
+
+def _from_json(pattern: str, stored: Any) -> tuple[_Firsts, re.Pattern[str]] | None:
+    if stored is None:
+        return None
+    raw_firsts, raw_program = stored
+    firsts = {(str(text), bool(whole)) for text, whole in raw_firsts}
+    flags, code, groups, groupindex, indexgroup = raw_program
+    program: _Program = (int(flags), list(code), int(groups), dict(groupindex), list(indexgroup))
+    return firsts, _regex(pattern, program)
 
 
 def gate(patterns: Iterable[str]) -> Gate | None:
@@ -147,12 +276,15 @@ def gate(patterns: Iterable[str]) -> Gate | None:
     return gate_and_scanner(patterns)[0]
 
 
-def gate_and_scanner(patterns: Iterable[str]) -> tuple[Gate | None, Scanner | None]:
-    """Both ways of skipping work for one list, from one parse of its patterns."""
+def gate_and_scanner(
+    patterns: Iterable[str], cache: PatternCache | None = None
+) -> tuple[Gate | None, Scanner | None]:
+    """Both ways of skipping work for one list, from one parse of its patterns (or ``cache``)."""
+    analyse = _firsts_and_regex if cache is None else cache.firsts_and_regex
     firsts: list[_Firsts] = []
     compiled: list[re.Pattern[str]] = []
     for pattern in patterns:
-        found = _firsts_and_regex(pattern)
+        found = analyse(pattern)
         if found is None:
             return None, None
         firsts.append(found[0])

@@ -8,7 +8,7 @@ their patterns (so English and Spanish share one regex per family).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 
 from bot.types import RiskLevel
-from nlu.risk.gates import WRAP, Gate, Scanner, gate_and_scanner
+from nlu.risk.gates import WRAP, Gate, PatternCache, Scanner, gate_and_scanner
 from nlu.risk.normalize import fold_pattern
 
 __all__ = [
@@ -140,7 +140,10 @@ class Lexicon:
 
 
 def compile_alternation(
-    patterns: Sequence[str], emoji: Mapping[str, str], scanner: Scanner | None = None
+    patterns: Sequence[str],
+    emoji: Mapping[str, str],
+    scanner: Scanner | None = None,
+    folded: Sequence[str] | None = None,
 ) -> Regex:
     """One regex per list, anchored on token boundaries; lazy when a scanner does the work.
 
@@ -150,7 +153,9 @@ def compile_alternation(
     if not patterns:
         return re.compile(_NEVER)
     try:
-        parts = "|".join(f"(?:{fold_pattern(p, emoji)})" for p in patterns)
+        if folded is None:
+            folded = [fold_pattern(p, emoji) for p in patterns]
+        parts = "|".join(f"(?:{p})" for p in folded)
         # The lookahead lets the engine skip spaces and punctuation cheaply.
         source = WRAP.format(parts)
         return LazyPattern(source) if scanner is not None else re.compile(source)
@@ -173,10 +178,26 @@ def _compile_negation(lists: Mapping[str, list[str]], emoji: Mapping[str, str]) 
         raise LexiconError(f"bad negator or glue pattern: {exc}") from exc
 
 
-def _gate(patterns: Sequence[str], emoji: Mapping[str, str]) -> tuple[Gate | None, Scanner | None]:
-    if not patterns:
+def _gate(folded: Sequence[str], cache: PatternCache | None) -> tuple[Gate | None, Scanner | None]:
+    if not folded:
         return Gate(frozenset(), ()), None  # an empty list never matches
-    return gate_and_scanner(fold_pattern(p, emoji) for p in patterns)
+    return gate_and_scanner(folded, cache)
+
+
+def _folder(emoji: Mapping[str, str]) -> Callable[[Sequence[str]], list[str]]:
+    """``fold_pattern`` over a list, remembering each pattern's fold."""
+    seen: dict[str, str] = {}
+
+    def fold(patterns: Sequence[str]) -> list[str]:
+        out = []
+        for pattern in patterns:
+            folded = seen.get(pattern)
+            if folded is None:
+                folded = seen[pattern] = fold_pattern(pattern, emoji)
+            out.append(folded)
+        return out
+
+    return fold
 
 
 def _str_list(value: Any, where: str) -> list[str]:
@@ -280,18 +301,19 @@ class _Builder:
         known[0].update(escalates)
         known[1].extend(_str_list(raw.get("patterns"), where))
 
-    def build(self) -> Lexicon:
+    def build(self, cache: PatternCache | None = None) -> Lexicon:
         emoji = dict(self.emoji)
-        fam_skips = {fid: _gate(f.patterns, emoji) for fid, f in self.families.items()}
-        means_skips = {mid: _gate(pats, emoji) for mid, (_, pats) in self.means.items()}
-        list_skips = {name: _gate(pats, emoji) for name, pats in self.lists.items()}
+        fold = _folder(emoji)  # each pattern is folded once, for its gate and its alternation
+        fam_skips = {fid: _gate(fold(f.patterns), cache) for fid, f in self.families.items()}
+        means_skips = {mid: _gate(fold(pats), cache) for mid, (_, pats) in self.means.items()}
+        list_skips = {name: _gate(fold(pats), cache) for name, pats in self.lists.items()}
         list_skips.pop("negators")  # matched against a window, not scanned
         families = tuple(
             Family(
                 id=fid,
                 level=f.level,
                 categories=f.categories,
-                regex=compile_alternation(f.patterns, emoji, fam_skips[fid][1]),
+                regex=compile_alternation(f.patterns, emoji, fam_skips[fid][1], fold(f.patterns)),
                 negatable=f.negatable,
                 context_boost=f.context_boost,
                 minor=f.minor,
@@ -305,7 +327,7 @@ class _Builder:
             MeansGroup(
                 id=mid,
                 escalates=frozenset(esc),
-                regex=compile_alternation(pats, emoji, means_skips[mid][1]),
+                regex=compile_alternation(pats, emoji, means_skips[mid][1], fold(pats)),
                 bare=mid in self.bare,
                 gate=means_skips[mid][0],
                 scanner=means_skips[mid][1],
@@ -313,7 +335,9 @@ class _Builder:
             for mid, (esc, pats) in self.means.items()
         )
         modifiers: dict[str, Regex] = {
-            name: compile_alternation(pats, emoji, list_skips.get(name, (None, None))[1])
+            name: compile_alternation(
+                pats, emoji, list_skips.get(name, (None, None))[1], fold(pats)
+            )
             for name, pats in self.lists.items()
         }
         modifiers["negators"] = _compile_negation(self.lists, emoji)
@@ -327,7 +351,17 @@ class _Builder:
         )
 
 
-def load_lexicon(paths: Iterable[str | Path]) -> Lexicon:
+def load_lexicon(paths: Iterable[str | Path], cache_file: Path | None = None) -> Lexicon:
+    """The lexicon in ``paths``; with ``cache_file``, patterns compiled once are read from
+    (and new ones written to) that file instead of being parsed again (``PatternCache``)."""
+    cache = None if cache_file is None else PatternCache.load(cache_file)
+    lexicon = _load(paths, cache)
+    if cache_file is not None and cache is not None and cache.changed:
+        cache.save(cache_file)
+    return lexicon
+
+
+def _load(paths: Iterable[str | Path], cache: PatternCache | None) -> Lexicon:
     builder = _Builder()
     for path in paths:
         p = Path(path)
@@ -336,4 +370,4 @@ def load_lexicon(paths: Iterable[str | Path]) -> Lexicon:
         except yaml.YAMLError as exc:
             raise LexiconError(f"{p}: invalid YAML: {exc}") from exc
         builder.add_document(doc, p.name)
-    return builder.build()
+    return builder.build(cache)

@@ -7,9 +7,10 @@ text is never logged or stored.
 
 from __future__ import annotations
 
+import sys
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -187,12 +188,14 @@ class RiskScreen:
         self.policy = policy or ModelPolicy()
 
     @classmethod
-    def from_files(cls, paths: Iterable[str | Path]) -> RiskScreen:
-        return cls(load_lexicon(paths))
+    def from_files(cls, paths: Iterable[str | Path], cache_file: Path | None = None) -> RiskScreen:
+        return cls(load_lexicon(paths, cache_file))
 
     @classmethod
-    def default(cls) -> RiskScreen:
-        return cls.from_files(DEFAULT_FILES)
+    def default(cls, cache_dir: Path | None = None) -> RiskScreen:
+        """The shipped lexicon; with ``cache_dir``, its compiled patterns are kept there."""
+        cache_file = None if cache_dir is None else pattern_cache(cache_dir)
+        return cls.from_files(DEFAULT_FILES, cache_file)
 
     def use_model(self, model: RiskModel | None, policy: ModelPolicy | None = None) -> None:
         """Install (or with None remove) the trained layer; the lexicon alone otherwise."""
@@ -439,9 +442,22 @@ def _primary(categories: frozenset[str]) -> str:
     return "suicide" if "suicide" in categories else min(categories, default="suicide")
 
 
-@cache
-def _default_screen() -> RiskScreen:
-    return RiskScreen.default()
+_shared: RiskScreen | None = None
+_shared_lock = threading.Lock()
+
+
+def _default_screen(cache_dir: Path | None = None) -> RiskScreen:
+    global _shared
+    if _shared is None:
+        with _shared_lock:
+            if _shared is None:
+                _shared = RiskScreen.default(cache_dir)
+    return _shared
+
+
+def pattern_cache(cache_dir: Path) -> Path:
+    """Where the compiled lexicon patterns are kept, per Python (``gates.PatternCache``)."""
+    return cache_dir / f"risk-patterns-{sys.implementation.cache_tag}.json"
 
 
 def assess(text: str, *, previous: RiskAssessment | None = None) -> RiskAssessment:
@@ -454,6 +470,10 @@ def use_model(model: RiskModel | None, policy: ModelPolicy | None = None) -> Non
     _default_screen().use_model(model, policy)
 
 
-def default_screen() -> RiskScreen:
-    """The shared screen behind ``assess()``."""
-    return _default_screen()
+def default_screen(cache_dir: Path | None = None) -> RiskScreen:
+    """The shared screen behind ``assess()``, built on the first call.
+
+    A service passes its model cache directory so the lexicon's compiled patterns
+    come from there (``pattern_cache``); later calls return the same screen.
+    """
+    return _default_screen(cache_dir)
