@@ -7,7 +7,8 @@ Reads only scripts/risk_dev/<set>_{en,es}.yml for each of SETS
 trained on, so --no-model is their fair reading; writers16 is not trained on, but the
 fourteenth pass was tuned on it; blind14 and blind15, held out until session 12, are not
 trained on, and the fifteenth pass was tuned on them; blind16 the same for the sixteenth;
-blind18, scored once while held out in session 13, the same for the seventeenth;
+blind18, scored once while held out in session 13, the same for the seventeenth
+(and trained on after it); blind19 the same for the eighteenth;
 ordinary2 is not trained on).
 Urgent recall: rows labelled high/imminent whose assessed level is >= high (and,
 separately, with one of the row's categories);
@@ -46,6 +47,7 @@ SETS = (
     "blind15",
     "blind16",
     "blind18",
+    "blind19",
 )
 URGENT = {"high", "imminent"}
 
