@@ -40,7 +40,7 @@ from urllib.parse import parse_qsl
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError
 from starlette.datastructures import ImmutableMultiDict
 from twilio.request_validator import (
     SIGNATURE_HEADER,
@@ -70,6 +70,7 @@ from bot.channels.sms_text import (
 from bot.pipeline import TurnResult
 from bot.runtime import Runtime
 from bot.settings import Settings
+from bot.state import storage_errors
 from bot.storage.models import Contact
 from bot.types import Choice, InboundMessage, Reply
 from dialogs.texts import Texts, get_texts, lines_for
@@ -94,7 +95,6 @@ log = logging.getLogger("harborline.channels.sms")
 
 PATH = "/sms/twilio"
 MAX_BODY_BYTES = 64 * 1024
-STORAGE_ERRORS = (SQLAlchemyError, OSError, TimeoutError)
 
 router = APIRouter(tags=["channels"])
 
@@ -161,7 +161,7 @@ async def sms_status(request: Request) -> Response:
             part_id=int(marker) if marker.isdigit() and len(marker) < 16 else None,
             to=params.get("To") or "",
         )
-    except STORAGE_ERRORS as exc:
+    except storage_errors() as exc:
         log.error("sms status not recorded: %s", type(exc).__name__)
         return _error(503, "storage unavailable")  # Twilio tries the callback again.
     return Response(status_code=204)
@@ -300,7 +300,7 @@ async def _facts(runtime: Runtime, who: str) -> _Facts:
                 .join(Contact, SmsThread.contact_id == Contact.id)
                 .where(Contact.address_hash == who)
             )
-    except STORAGE_ERRORS as exc:
+    except storage_errors() as exc:
         log.warning("sms facts unavailable: %s", type(exc).__name__)
         return _Facts()  # The pipeline answers (degraded) on its own.
     choices: list[Choice] = []
@@ -324,7 +324,7 @@ async def _set_opt_out(runtime: Runtime, who: str, value: bool) -> bool:
                 )
             else:
                 await opt_in(session, who)
-    except STORAGE_ERRORS as exc:
+    except storage_errors() as exc:
         # Twilio keeps its own block list for STOP; our sender learns it from 21610.
         log.error("sms opt-out not stored: %s", type(exc).__name__)
         return False
@@ -337,7 +337,7 @@ async def _set_stopped(runtime: Runtime, who: str, value: bool) -> None:
             await session.execute(
                 update(Contact).where(Contact.address_hash == who).values(stopped=value)
             )
-    except STORAGE_ERRORS as exc:
+    except storage_errors() as exc:
         log.error("sms stop not stored: %s", type(exc).__name__)
 
 
@@ -371,7 +371,7 @@ async def _remember(runtime: Runtime, who: str, choices: list[Choice], result: T
             return
         except IntegrityError:
             continue
-        except STORAGE_ERRORS as exc:
+        except storage_errors() as exc:
             log.warning("sms choices not stored: %s", type(exc).__name__)
             return
 
