@@ -1,15 +1,18 @@
 """Labelled risk examples: ``nlu/data/risk/<lang>/<split>.yml`` for each of ``SPLITS``.
 
 ``train`` fits the classifier and is the only split to tune on (with
-cross-validation). ``test``, ``fresh`` and the blind sets ``blind4`` to
-``blind7`` and ``blind17`` are held out and only ever reported: ``fresh`` is a
-second set written later from scratch; ``blind4`` was written by an engineer who
-had seen neither the training data, the lexicon nor the other splits, before the
-sixth pass, and ``blind5`` the same way by another engineer before the seventh,
-``blind6`` and ``blind7`` by two more before each of two rounds of other writers'
-lines, ``blind17`` by four more after the fifteenth pass (scored once, after
-the sixteenth pass, which never saw it); only their
-aggregates were ever read to tune.
+cross-validation). ``test``, ``fresh`` and the blind sets ``blind4`` to ``blind7``,
+``blind17``, ``blind20`` and ``blind21`` are held out and only ever reported:
+``fresh`` is a second set written later from scratch; ``blind4`` was written by an
+engineer who had seen neither the training data, the lexicon nor the other splits,
+before the sixth pass, and ``blind5`` the same way by another engineer before the
+seventh, ``blind6`` and ``blind7`` by two more before each of two rounds of other
+writers' lines, ``blind17`` by four more after the fifteenth pass (scored once,
+after the sixteenth pass, which never saw it), ``blind20`` and ``blind21`` by four
+more each, asked for new voices (Caribbean English, English and Spanish learners,
+teenagers' texting; Mexican-American and H-2 workers, formal older writers, northern
+Mexico), before the seventeenth and eighteenth passes that never saw them; only
+their aggregates were ever read to tune.
 Their figures are the estimate for phrasings nobody tuned for.
 
 Earlier blind sets were moved into ``train`` once they could no longer be honest
@@ -21,7 +24,10 @@ was tuned on its misses) in session 9; ``blind12`` (partly seen, then the twelft
 pass was tuned on its misses) and ``blind13`` (the thirteenth pass was tuned on
 its misses) in session 10 (see docs/architecture.md). ``blind14`` and
 ``blind15`` were read in session 12 and became dev sets (scripts/risk_dev/), and
-``blind16`` too once scored (the sixteenth pass was tuned on it).
+``blind16`` too once scored (the sixteenth pass was tuned on it); in session
+13 ``blind18`` (the seventeenth pass was tuned on it, then it joined ``train``)
+and ``blind19`` (the eighteenth pass) were scored in aggregate, then burned the
+same way.
 """
 
 from __future__ import annotations
@@ -41,7 +47,18 @@ __all__ = ["DATA_DIR", "HELD_OUT", "LANGUAGES", "RiskExample", "files_hash", "lo
 
 DATA_DIR = Path(__file__).resolve().parents[1] / "data" / "risk"
 LANGUAGES = ("en", "es")
-SPLITS = ("train", "test", "fresh", "blind4", "blind5", "blind6", "blind7", "blind17")
+SPLITS = (
+    "train",
+    "test",
+    "fresh",
+    "blind4",
+    "blind5",
+    "blind6",
+    "blind7",
+    "blind17",
+    "blind20",
+    "blind21",
+)
 # Held-out splits, never trained on, with what `nlu eval` calls them. The blind
 # sets are the estimate for phrasings nobody tuned for (no target of their own).
 HELD_OUT = {
@@ -52,6 +69,8 @@ HELD_OUT = {
     "blind6": "sixth blind set (written without seeing the data, before more training lines)",
     "blind7": "seventh blind set (written without seeing the data, before a second round)",
     "blind17": "seventeenth blind set (four writers who had not seen the data, after pass 15)",
+    "blind20": "twentieth blind set (four more writers, new personas, after pass 16)",
+    "blind21": "twenty-first blind set (four more writers, new personas, after pass 17)",
 }
 
 

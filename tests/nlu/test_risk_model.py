@@ -59,7 +59,8 @@ BLIND_FLOOR = {
         "en": {"urgent_recall": 0.977, "false_alarm_rate": 0.034},
         # Session 12 (classifier alone at 0.55, everyday lines in training, the
         # fifteenth pass): es 0.966, two Spanish false alarms more (0.055).
-        "es": {"urgent_recall": 0.954, "false_alarm_rate": 0.055},
+        # Session 13 (seventeenth and eighteenth passes, blind18 in training): 0.977.
+        "es": {"urgent_recall": 0.976, "false_alarm_rate": 0.055},
     },
     # blind5, written before the seventh pass: sixth pass 0.868 / 0.846, seventh
     # 0.879 / 0.857, blind..blind3 in training 0.901 / 0.901, first round 0.923 /
@@ -81,11 +82,12 @@ BLIND_FLOOR = {
     # twelfth pass 0.946 / 0.946; thirteenth pass (blind13 in training) 0.945
     # (0.053) / 0.923 (0.085); session 11, with the urgent head, below (en one
     # line fewer).
+    # Session 12: 0.946 (0.070) / 0.924 with one Spanish false alarm more
+    # (0.068); the sixteenth pass 0.946 / 0.935. Session 13 (seventeenth and
+    # eighteenth passes, blind18 in training): 0.957 / 0.957, below.
     "blind6": {
-        "en": {"urgent_recall": 0.934, "false_alarm_rate": 0.071},
-        # Session 12: 0.946 (0.070) / 0.924 with one Spanish false alarm more
-        # (0.068); the sixteenth pass 0.946 / 0.935.
-        "es": {"urgent_recall": 0.923, "false_alarm_rate": 0.068},
+        "en": {"urgent_recall": 0.956, "false_alarm_rate": 0.071},
+        "es": {"urgent_recall": 0.956, "false_alarm_rate": 0.068},
     },
     # blind7, written before the second round: 0.917 (0.085) / 0.925 (0.017);
     # second round 0.938 / 0.968; session 7 0.926 / 0.978; session 8 0.916 /
@@ -141,10 +143,34 @@ BLIND_FLOOR = {
     # and burned as the sixteenth pass's dev set (scripts/risk_dev/blind16_*.yml).
     # blind17 (four more writers, two a language, about 370 lines a language,
     # written after the fifteenth pass and never shown to the sixteenth): scored
-    # once, below. The first blind set at or over 0.97 in both languages.
+    # once: 0.976 (0.051) / 0.980 (0.075). The first blind set at or over 0.97 in
+    # both languages. Session 13 (seventeenth and eighteenth passes, blind18 in
+    # training): en 0.985, below.
     "blind17": {
-        "en": {"urgent_recall": 0.975, "false_alarm_rate": 0.051},
+        "en": {"urgent_recall": 0.984, "false_alarm_rate": 0.051},
         "es": {"urgent_recall": 0.979, "false_alarm_rate": 0.075},
+    },
+    # Session 13: four more writers for each set, asked for voices no earlier
+    # writer had (blind18: UK/Irish/Australian understatement, West African and
+    # South Asian English, Central American and River Plate Spanish; blind19: US
+    # urban and rural English, Colombian, Chilean, Paraguayan Spanish) scored en
+    # 0.916 / es 0.889 and 0.926 / 0.952 after the sixteenth pass; both were then
+    # burned for the seventeenth and eighteenth passes. blind20 (Caribbean English
+    # and voice-to-text, English learners, teenagers' texting, Spanish learners),
+    # written before either pass: 0.883 (0.063) / 0.905 (0.130) after the
+    # sixteenth, 0.888 / 0.916 after the seventeenth with blind18 in training,
+    # 0.888 (0.063) / 0.921 (0.117) after the eighteenth, below. blind21
+    # (Mexican-American and H-2 workers, formal older writers in both languages,
+    # northern Mexico), written after the seventeenth pass: 0.921 (0.089) / 0.900
+    # (0.134) before the eighteenth and the same after it, below. The passes,
+    # tuned on each set's misses, lift these new voices by half a point or less.
+    "blind20": {
+        "en": {"urgent_recall": 0.887, "false_alarm_rate": 0.064},
+        "es": {"urgent_recall": 0.920, "false_alarm_rate": 0.118},
+    },
+    "blind21": {
+        "en": {"urgent_recall": 0.920, "false_alarm_rate": 0.090},
+        "es": {"urgent_recall": 0.899, "false_alarm_rate": 0.135},
     },
 }
 
