@@ -5,11 +5,12 @@ latency, and the memory of a process that runs the NLU.
 
 Held-out sets are never trained on: nlu/data/*/test.yml (intents), and for the
 risk screen nlu/data/risk/*/test.yml, fresh.yml (a second set written later
-from scratch), blind4.yml to blind7.yml and blind17.yml (each written without
-seeing the data or the lexicon). Earlier blind sets were moved into training:
-three in session 6, blind8 and blind9 in session 7, blind10 in session 8,
-blind11 in session 9, blind12 and blind13 in session 10; blind14, blind15 and
-blind16 became dev sets (scripts/risk_dev/) in session 12.
+from scratch), blind4.yml to blind7.yml, blind17.yml, blind20.yml and
+blind21.yml (each written without seeing the data or the lexicon). Earlier blind
+sets were moved into training: three in session 6, blind8 and blind9 in session
+7, blind10 in session 8, blind11 in session 9, blind12 and blind13 in session 10,
+blind18 in session 13; blind14, blind15 and blind16 became dev sets
+(scripts/risk_dev/) in session 12, blind18 and blind19 in session 13.
 """
 
 from __future__ import annotations
@@ -111,9 +112,12 @@ def main() -> int:
         "written the same way by two more engineers, each before a round of other "
         "writers' lines joined the training split (only aggregates read, never tuned "
         "on); `blind17` (nlu/data/risk/*/blind17.yml) by four more, after the fifteenth "
-        "pass, never seen by the sixteenth. blind14, blind15 and blind16 were read in "
+        "pass, never seen by the sixteenth; `blind20` and `blind21` by eight more, asked "
+        "for voices no earlier writer had, never seen by the seventeenth and eighteenth "
+        "passes. blind14, blind15 and blind16 were read in "
         "session 12 and became dev sets (scripts/risk_dev/), the fifteenth and sixteenth "
-        "passes'. Earlier blind sets were moved into the training "
+        "passes'; blind18 and blind19 in session 13, the seventeenth and eighteenth "
+        "passes' (blind18 then joined training). Earlier blind sets were moved into the training "
         "split: blind, blind2 and blind3 in session 6; blind8 (the ninth pass was tuned on its "
         "misses) and blind9 (some of its misses reached that pass's brief) in session 7; "
         "blind10 (the tenth pass was tuned on its misses) in session 8; blind11 (the "
