@@ -81,7 +81,8 @@ class ModelPolicy:
       when P(level >= that next level) >= ``one_level`` (``corroborated`` for
       the step from an active moderate cue of a risk category to ``high``).
     - From a calm lexicon reading (none/low) it may ask gently (``moderate``)
-      when P(level >= moderate) >= ``one_level``, and escalate to ``high`` only when
+      when P(level >= moderate) >= ``one_level`` or P(level >= high) >= ``ask``
+      (with ``ask_words`` words), and escalate to ``high`` only when
       P(level >= high) >= ``strong`` and the message has at least
       ``min_words`` words (a bag of n-grams is no judge of "tonight?").
     - When the lexicon discounted something in the message (hyperbole, an
@@ -141,6 +142,19 @@ class ModelPolicy:
     # had not trained on peaked at 0.66, urgent lines misread as past sat at
     # 0.88-0.99.
     past_strong: float = 0.85
+    # From a calm reading with nothing discounted, a gentle "are you safe right
+    # now?" (moderate: not paged; the person also gets the answer, can say they
+    # are safe or ask for a person, and the next message is read with this one)
+    # at P(level >= high) >= ask, with ``ask_words`` words or more. Session 13:
+    # writers with voices no earlier writer had were missed silently (read none,
+    # so no check and no context for the follow-up). On blind19 (burned; the
+    # classifier never trained on it) with the seventeenth pass's lexicon, 0.4
+    # turned 6 of 10 English and 3 of 10 Spanish silent misses into a check; the
+    # cost, checks on everyday messages (ordinary, ordinary2): 0.8% -> 2.0% (en),
+    # 1.3% -> 3.6% (es). 0.35 caught no more for 2.7% / 4.7%; 0.45 caught 3 fewer
+    # in English.
+    ask: float = 0.4
+    ask_words: int = 3
 
     def target(
         self,
@@ -168,9 +182,12 @@ class ModelPolicy:
             return step if prediction.at_least(step) >= needed else RiskLevel.NONE
         if urgent >= self.strong and words >= self.min_words:
             return RiskLevel.HIGH
-        # A gentle "are you safe?" on the classifier's word alone only when it is sure:
-        # asking it of ordinary questions wears people out and teaches them to ignore it.
+        # A gentle "are you safe?" on the classifier's word alone only when it is sure
+        # of distress, or leans to danger (``ask``): asking it of ordinary questions
+        # wears people out and teaches them to ignore it.
         if prediction.at_least(RiskLevel.MODERATE) >= self.one_level:
+            return RiskLevel.MODERATE
+        if urgent >= self.ask and words >= self.ask_words:
             return RiskLevel.MODERATE
         return RiskLevel.NONE
 

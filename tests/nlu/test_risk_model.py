@@ -393,6 +393,20 @@ def test_only_a_past_reading_yields_to_a_sure_classifier(text: str) -> None:
     assert off.assess(past).level <= RiskLevel.MODERATE
 
 
+def test_a_classifier_leaning_to_danger_asks_gently_without_paging() -> None:
+    leaning = FixedModel({RiskLevel.HIGH: 0.45, RiskLevel.NONE: 0.55})
+    unsure = FixedModel({RiskLevel.HIGH: 0.35, RiskLevel.NONE: 0.65})
+    calm = "can we meet at the station later"
+    asked = _with(leaning).assess(calm)
+    assert asked.level == RiskLevel.MODERATE and not asked.escalates
+    assert _with(unsure).assess(calm).level == RiskLevel.NONE
+    assert _with(leaning).assess("see you").level == RiskLevel.NONE  # too short to judge
+    # A discount (hyperbole, a question, a calm past story) still holds.
+    assert _with(leaning).assess("this form is killing me").level == RiskLevel.NONE
+    off = RiskScreen.default().with_model(leaning, ModelPolicy(ask=1.01))  # type: ignore[arg-type]
+    assert off.assess(calm).level == RiskLevel.NONE
+
+
 def test_calm_past_stories_stay_calm_with_the_trained_classifier(model: RiskModel) -> None:
     # Written for this test: what the past-only rule must not page on.
     screen = RiskScreen.default().with_model(model)
