@@ -14,6 +14,7 @@ message.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import importlib
 import json
@@ -178,6 +179,7 @@ def _firsts_and_regex(pattern: str) -> tuple[_Firsts, re.Pattern[str]] | None:
     return None if found is None else (found[0], _regex(pattern, found[1]))
 
 
+@functools.cache  # read once per process, not on every load and save
 def _module_digest() -> str:
     try:
         return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
